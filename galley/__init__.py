@@ -1,0 +1,1 @@
+"""galley's operator tooling: `galley up`, `galley schema` (see galley.cli)."""

@@ -1,0 +1,206 @@
+"""Consuming Redis streams with FastStream without losing anything.
+
+FastStream's defaults leave a failed entry pending forever, skip entries
+written before a group exists and treat every field as opaque. This module
+wires each stream as:
+
+* the group created at id `0` before the subscriber starts (nothing skipped);
+* a reader of new entries (`>`), `max_records` per read, explicit XACK;
+* a claimer in the same group (XAUTOCLAIM after `claim_idle_ms`) that re-runs
+  entries a crashed or failing consumer left pending, and dead-letters an entry
+  once it has been delivered `max_deliveries` times;
+* undecodable or schema-invalid entries dead-lettered at once, with the
+  reason and the original entry id, then acknowledged so the stream flows on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from faststream import AckPolicy
+from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
+from pydantic import BaseModel, ValidationError
+
+from shared.envelope import Envelope, EnvelopeError, fields_from_entry, from_fields
+
+log = logging.getLogger("galley.consumer")
+
+PROCESSED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS processed_events (
+    event_id TEXT PRIMARY KEY,
+    processed_at TEXT NOT NULL
+);
+"""
+
+
+async def first_time(conn: Any, event_id: str) -> bool:
+    """Record an event id inside the caller's transaction; False if seen before."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)",
+        (event_id, datetime.now(UTC).isoformat()),
+    )
+    return bool(cur.rowcount == 1)
+
+
+def consumer_name(service: str) -> str:
+    """Unique per process, so two replicas never share a pending-entries list."""
+    return f"{service}-{socket.gethostname()}-{os.getpid()}"
+
+
+async def ensure_group(redis: Any, stream: str, group: str) -> None:
+    """Create the group at `0` (whole history) if it does not exist yet."""
+    try:
+        await redis.xgroup_create(stream, group, id="0", mkstream=True)
+    except Exception as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+class DeadLetters(Protocol):
+    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
+                   stream: str, group: str) -> None: ...
+
+
+class RedisDeadLetters:
+    """Writes parked entries to `dlq.<service>`: original fields plus dlq.* fields."""
+
+    def __init__(self, redis: Any, dlq_stream: str) -> None:
+        self._redis = redis
+        self.stream = dlq_stream
+
+    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
+                   stream: str, group: str) -> None:
+        entry = {f"orig.{k}" if k.startswith("dlq.") else k: v for k, v in fields.items()}
+        entry.update({
+            "dlq.reason": reason[:2000],
+            "dlq.entry_id": entry_id or "",
+            "dlq.stream": stream,
+            "dlq.group": group,
+            "dlq.time": datetime.now(UTC).isoformat(),
+        })
+        await self._redis.xadd(self.stream, entry)
+
+
+Handler = Callable[[Envelope[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One event type on a stream: the payload model and the handler for it."""
+
+    model: type[BaseModel]
+    handle: Callable[[Envelope[Any]], Awaitable[None]]
+
+
+def _raw_fields(body: Any, msg: RedisStreamMessage) -> dict[str, str]:
+    """The entry's own fields: from Redis directly, or (in-memory broker) from the body."""
+    raw = msg.raw_message.get("data") if isinstance(msg.raw_message, dict) else None
+    if isinstance(raw, Mapping) and b"__data__" not in raw and "__data__" not in raw:
+        return fields_from_entry(raw)
+    if isinstance(body, Mapping):
+        return fields_from_entry(body)
+    raise EnvelopeError("entry is not a set of CloudEvents fields")
+
+
+def _entry_id(msg: RedisStreamMessage) -> str | None:
+    ids = msg.raw_message.get("message_ids") if isinstance(msg.raw_message, dict) else None
+    if ids:
+        first = ids[0]
+        return first.decode() if isinstance(first, bytes) else str(first)
+    return None
+
+
+@dataclass
+class StreamConsumer:
+    """Registers the reader and the claimer of one stream in one group."""
+
+    broker: RedisBroker
+    stream: str
+    group: str
+    consumer: str
+    routes: Mapping[str, Route]
+    dead_letters: Callable[[], DeadLetters]
+    max_records: int = 100
+    claim_idle_ms: int = 60_000
+    max_deliveries: int = 5
+    on_unknown: Callable[[Envelope[Any]], Awaitable[None]] | None = None
+    # Called after an entry is dead-lettered (fields, reason, entry id), e.g. to emit a rejection.
+    on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
+
+    def register(self) -> None:
+        @self.broker.subscriber(
+            stream=StreamSub(self.stream, group=self.group, consumer=self.consumer,
+                             max_records=self.max_records, polling_interval=100),
+            ack_policy=AckPolicy.MANUAL,
+        )
+        async def read_new(body: Any, msg: RedisStreamMessage) -> None:
+            await self.process(body, msg)
+
+        @self.broker.subscriber(
+            stream=StreamSub(self.stream, group=self.group, consumer=f"{self.consumer}-claim",
+                             min_idle_time=self.claim_idle_ms, polling_interval=1000),
+            ack_policy=AckPolicy.MANUAL,
+        )
+        async def reclaim(body: Any, msg: RedisStreamMessage) -> None:
+            deliveries = await msg.get_delivery_count()
+            if deliveries > self.max_deliveries:
+                fields = self._fields_or_empty(body, msg)
+                await self._park(fields, msg, f"handler failed {deliveries - 1} times")
+                await msg.ack()
+                return
+            await self.process(body, msg)
+
+        self.read_new = read_new
+        self.reclaim = reclaim
+
+    @staticmethod
+    def _fields_or_empty(body: Any, msg: RedisStreamMessage) -> dict[str, str]:
+        try:
+            return _raw_fields(body, msg)
+        except EnvelopeError:
+            return {"raw": repr(body)[:10_000]}
+
+    async def _park(self, fields: Mapping[str, str], msg: RedisStreamMessage, reason: str) -> None:
+        await self.dead_letters().park(fields, reason=reason, entry_id=_entry_id(msg),
+                                       stream=self.stream, group=self.group)
+        log.error("dead-lettered entry %s of %s: %s", _entry_id(msg), self.stream, reason,
+                  extra={"event_id": fields.get("id"), "subject": fields.get("subject")})
+        if self.on_parked is not None:
+            await self.on_parked(fields, reason, _entry_id(msg))
+
+    async def process(self, body: Any, msg: RedisStreamMessage) -> None:
+        fields = self._fields_or_empty(body, msg)
+        try:
+            env = from_fields(fields)
+            route = self.routes.get(env.type)
+            if route is None:
+                if self.on_unknown is not None:
+                    await self.on_unknown(env)
+                await msg.ack()
+                return
+            typed = Envelope[route.model].model_validate(  # type: ignore[name-defined]
+                {**env.model_dump(exclude={"data"}), "data": env.data})
+        except EnvelopeError as exc:
+            await self._park(fields, msg, f"undecodable: {exc}")
+            await msg.ack()
+            return
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "/".join(str(p) for p in first["loc"])
+            await self._park(fields, msg, f"schema: {where}: {first['msg']}")
+            await msg.ack()
+            return
+        try:
+            await route.handle(typed)
+        except Exception:
+            # Left pending: the claimer retries it, then dead-letters it.
+            log.exception("handler failed for %s %s", env.type, env.subject,
+                          extra={"event_id": env.id, "subject": env.subject})
+            return
+        await msg.ack()

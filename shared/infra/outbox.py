@@ -1,0 +1,142 @@
+"""The transactional outbox.
+
+A service writes the event it emits into its own SQLite `outbox` table in the
+same transaction as the state change; a relay loop copies unsent rows to Redis
+in order and marks them sent. If Redis is down the rows wait; if the process
+dies between XADD and marking a row sent, the row is sent again and consumers
+drop the duplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiosqlite
+
+from shared.envelope import Envelope
+from shared.infra.db import Database
+
+log = logging.getLogger("galley.outbox")
+
+OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    subject TEXT,
+    fields TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    entry_id TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;
+"""
+
+
+class StreamWriter(Protocol):
+    """What the relay needs from Redis: append many entries in one round trip."""
+
+    async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]: ...
+
+
+class RedisStreamWriter:
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+
+    async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
+        pipe = self._redis.pipeline(transaction=False)
+        for stream, fields in entries:
+            pipe.xadd(stream, fields)
+        ids = await pipe.execute()
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+
+
+async def enqueue(conn: aiosqlite.Connection, stream: str, event: Envelope[Any]) -> None:
+    """Queue an event; call inside the transaction that makes the state change."""
+    await conn.execute(
+        "INSERT INTO outbox(stream, event_id, event_type, subject, fields, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            stream,
+            event.id,
+            event.type,
+            event.subject,
+            json.dumps(event.to_fields(), ensure_ascii=False),
+            datetime.now(UTC).isoformat(),
+        ),
+    )
+
+
+class OutboxRelay:
+    """Copies unsent outbox rows to Redis streams, in order, surviving Redis outages."""
+
+    def __init__(
+        self,
+        db: Database,
+        writer: StreamWriter,
+        *,
+        batch: int = 500,
+        idle_wait: float = 0.5,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._db = db
+        self._writer = writer
+        self._batch = batch
+        self._idle_wait = idle_wait
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self.failures = 0
+
+    def notify(self) -> None:
+        """Wake the relay now instead of at its next poll."""
+        self._wake.set()
+
+    async def pending(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+        return int(row[0]) if row else 0
+
+    async def relay_once(self) -> int:
+        """Send one batch; returns how many rows went out. Raises if Redis fails."""
+        rows = await self._db.fetchall(
+            "SELECT seq, stream, fields FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+            (self._batch,),
+        )
+        if not rows:
+            return 0
+        entry_ids = await self._writer.append_many(
+            [(row["stream"], json.loads(row["fields"])) for row in rows]
+        )
+        now = datetime.now(UTC).isoformat()
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?",
+                [(now, eid, row["seq"]) for row, eid in zip(rows, entry_ids, strict=True)],
+            )
+        return len(rows)
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                sent = await self.relay_once()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis down or flaky: keep the rows, retry later
+                self.failures += 1
+                log.warning("outbox relay: Redis unavailable (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            if sent:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._idle_wait)
+            except TimeoutError:
+                pass

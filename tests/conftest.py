@@ -1,0 +1,58 @@
+"""Fixtures shared by every tier: seed fixtures and a real, private Redis server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+
+from galley.redis_server import RedisServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+@pytest.fixture
+def seed_article() -> dict[str, Any]:
+    return load_fixture("article.json")
+
+
+@pytest.fixture
+def seed_author() -> dict[str, Any]:
+    return load_fixture("author-martin-fornusek.json")
+
+
+@pytest.fixture
+def seed_related() -> dict[str, Any]:
+    return load_fixture("related-pow.json")
+
+
+@pytest.fixture
+def seed_budget() -> dict[str, Any]:
+    return load_fixture("feed-budget.json")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, for this test session only."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), appendonly=False).start()
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
+    """A client on the private server, flushed after each test (the server is ours)."""
+    client = aioredis.from_url(redis_server.url)
+    yield client
+    await client.flushdb()
+    await client.aclose()

@@ -1,0 +1,70 @@
+"""The shared consumer wiring against a real Redis: history, poison, acks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from faststream.redis import RedisBroker
+
+from shared.envelope import Envelope
+from shared.infra.consumer import RedisDeadLetters, Route, StreamConsumer, ensure_group
+from shared.models import AuthorProfile
+
+pytestmark = pytest.mark.integration
+
+STREAM, GROUP = "test.authors", "test-group"
+
+
+def author_event(slug: str) -> dict[str, str]:
+    return Envelope[AuthorProfile](
+        source="/test", type="author.updated", subject=slug,
+        data=AuthorProfile(name=slug.title(), slug=slug),
+    ).to_fields()
+
+
+async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.02)
+
+
+async def test_entries_written_before_the_group_exists_are_consumed_and_poison_is_parked(
+    redis_server: Any, redis: Any
+) -> None:
+    # Written before any consumer group exists: must not be skipped.
+    await redis.xadd(STREAM, author_event("early"))
+    await redis.xadd(STREAM, {"type": "author.updated", "data": "{not json"})
+    await redis.xadd(STREAM, {**author_event("bad"), "data": '{"name": ""}'})
+    await redis.xadd(STREAM, author_event("late"))
+
+    seen: list[str] = []
+
+    async def handle(event: Envelope[AuthorProfile]) -> None:
+        seen.append(event.data.slug)
+
+    broker = RedisBroker(redis_server.url)
+    StreamConsumer(
+        broker=broker, stream=STREAM, group=GROUP, consumer="c1",
+        routes={"author.updated": Route(AuthorProfile, handle)},
+        dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
+    ).register()
+    await ensure_group(redis, STREAM, GROUP)
+    await broker.start()
+    try:
+        await wait_for(lambda: len(seen) == 2)
+    finally:
+        await broker.stop()
+
+    assert seen == ["early", "late"]
+    parked = await redis.xrange("dlq.test")
+    reasons = [fields[b"dlq.reason"].decode() for _id, fields in parked]
+    assert len(reasons) == 2
+    assert reasons[0].startswith("undecodable")
+    assert reasons[1].startswith("schema: data/name")
+    assert all(fields[b"dlq.entry_id"] for _id, fields in parked)
+    pending = await redis.xpending(STREAM, GROUP)
+    assert pending["pending"] == 0
