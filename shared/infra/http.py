@@ -9,7 +9,9 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 
-def ops_router(broker_ready: Callable[[], Any], registry: CollectorRegistry | None = None) -> APIRouter:
+def ops_router(
+    broker_ready: Callable[[], Any], registry: CollectorRegistry | None = None
+) -> APIRouter:
     router = APIRouter(tags=["ops"])
 
     @router.get("/health/live", status_code=204)
