@@ -22,11 +22,13 @@ def dead_letter_stream(service: str) -> str:
 INGEST_GROUP: Final = "ingest"
 ENRICHMENT_GROUP: Final = "enrichment"
 PUBLISH_GROUP: Final = "publish"
+WEBHOOKS_GROUP: Final = "webhooks"
 
 # --- services (CloudEvents `source`) ---------------------------------------
 INGEST: Final = "ingest"
 ENRICHMENT: Final = "enrichment"
 PUBLISH: Final = "publish"
+WEBHOOKS: Final = "webhooks"
 
 
 def source_of(service: str) -> str:
