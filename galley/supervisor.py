@@ -1,0 +1,142 @@
+"""Run the pipeline on one machine: an embedded Redis and one process per service.
+
+Used by `galley up`. Each service is started as `python -m services.<name>`,
+so services stay separate processes exactly as in docker compose; a service
+that dies is restarted with a backoff. Ctrl-C (SIGINT) or SIGTERM stops the
+services first, then Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from galley.redis_server import RedisServer
+
+SERVICES: dict[str, int] = {"ingest": 8001, "enrichment": 8002, "publish": 8003, "webhooks": 8004}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    replica: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}#{self.replica}" if self.replica else self.name
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as resp:
+            return bool(resp.status < 300)
+    except OSError:
+        return False
+
+
+class Pipeline:
+    """The whole pipeline as child processes of this one."""
+
+    def __init__(self, data_dir: Path, *, redis_url: str | None, redis_port: int,
+                 replicas: int = 1, services: dict[str, int] | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.redis: RedisServer | None = None
+        if redis_url is None:
+            self.redis = RedisServer(self.data_dir / "redis", redis_port)
+            redis_url = self.redis.url
+        self.redis_url = redis_url
+        self.replicas = replicas
+        self.services = services or SERVICES
+        self.procs: list[ServiceProcess] = []
+        self._stopping = False
+
+    def _env(self, name: str, port: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "REDIS_URL": self.redis_url,
+            "GALLEY_DATA_DIR": str(self.data_dir),
+            f"{name.upper()}_PORT": str(port),
+        })
+        return env
+
+    def start(self) -> None:
+        if self.redis is not None:
+            self.redis.start()
+        for name, base_port in self.services.items():
+            port = int(os.environ.get(f"{name.upper()}_PORT", base_port))
+            for replica in range(self.replicas):
+                replica_port = port + 100 * replica
+                proc = ServiceProcess(name, replica_port, replica, self._env(name, replica_port),
+                                      self.data_dir / "logs" / f"{name}-{replica}.log")
+                proc.start()
+                self.procs.append(proc)
+
+    def wait_healthy(self, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        pending = list(self.procs)
+        while pending and time.monotonic() < deadline:
+            pending = [p for p in pending if not healthy(p.port)]
+            if pending:
+                time.sleep(0.2)
+        return not pending
+
+    def supervise_once(self) -> None:
+        """Restart any service that died, with a growing backoff."""
+        now = time.monotonic()
+        for p in self.procs:
+            if p.alive() or self._stopping:
+                continue
+            if p.next_start == 0.0:
+                delay = min(30.0, 0.5 * 2 ** min(p.restarts, 6))
+                p.next_start = now + delay
+                print(f"galley: {p.label} exited; restarting in {delay:.1f}s (log: {p.log_path})",
+                      flush=True)
+            elif now >= p.next_start:
+                p.restarts += 1
+                p.next_start = 0.0
+                p.start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        for p in self.procs:
+            if p.proc is not None and p.proc.poll() is None:
+                p.proc.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            p.stop()
+        if self.redis is not None:
+            self.redis.stop()

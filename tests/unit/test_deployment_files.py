@@ -1,0 +1,49 @@
+"""docker-compose.yml is checked here, since no Docker engine runs on these machines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
+
+
+def test_compose_file_validates_against_the_compose_specification() -> None:
+    schema = json.loads((FIXTURES / "compose-spec.json").read_text())
+    jsonschema.validate(compose(), schema)
+
+
+def test_every_service_is_health_checked_and_waits_for_a_healthy_redis() -> None:
+    services = compose()["services"]
+    assert {"redis", "ingest", "enrichment", "publish", "webhooks"} <= set(services)
+    for name, svc in services.items():
+        assert "healthcheck" in svc, name
+        if name != "redis":
+            assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
+            assert svc["command"][:2] == ["python", "-m"]
+            assert svc["command"][2] == f"services.{name}"
+
+
+def test_redis_keeps_an_append_only_file_and_never_evicts() -> None:
+    command = compose()["services"]["redis"]["command"]
+    assert "--appendonly yes" in command
+    assert "--appendfsync everysec" in command
+    assert "--maxmemory-policy noeviction" in command
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme
+    assert "make test" in ci
