@@ -1,0 +1,57 @@
+"""The whole pipeline as separate processes on a private Redis, for end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from galley.redis_server import RedisServer, free_port
+from galley.supervisor import SERVICES, Pipeline
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def pipeline(redis_server: RedisServer, tmp_path: Path) -> Iterator[Pipeline]:
+    ports = {name: free_port() for name in SERVICES}
+    running = Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
+                       services=ports)
+    running.start()
+    try:
+        if not running.wait_healthy(timeout=60):
+            logs = {p.label: p.log_path.read_text()[-3000:] for p in running.procs
+                    if p.log_path.exists()}
+            pytest.fail(f"services did not become healthy: {logs}")
+        yield running
+    finally:
+        running.stop()
+        import redis as sync_redis
+
+        sync_redis.Redis.from_url(redis_server.url).flushdb()
+
+
+def base_url(pipeline: Pipeline, service: str) -> str:
+    port = next(p.port for p in pipeline.procs if p.name == service)
+    return f"http://127.0.0.1:{port}"
+
+
+def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, what: str = "") -> T:
+    """Poll until probe returns something truthy, or fail after the deadline."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what or probe}: last={last!r}")
+
+
+def get(url: str) -> httpx.Response:
+    return httpx.get(url, timeout=5)
