@@ -2,17 +2,22 @@
 
     galley up [--data-dir DIR] [--replicas N]   start Redis (embedded) and every service
     galley schema [OUTDIR]                      export a JSON Schema per event type
+    galley status                               streams, groups, lag, pending, dead letters, health
+    galley dlq list|show|retry|purge            inspect and replay dead-lettered entries
+    galley trace URI                            every hop of one article, with durations
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from galley.supervisor import Pipeline
 
@@ -62,6 +67,137 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redis(args: argparse.Namespace) -> Any:
+    import redis as sync_redis
+
+    return sync_redis.Redis.from_url(args.redis_url, decode_responses=True)
+
+
+def _ports() -> dict[str, int]:
+    from galley.supervisor import SERVICES
+
+    return {n: int(os.environ.get(f"{n.upper()}_PORT", p)) for n, p in SERVICES.items()}
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from galley import ops
+
+    client = _redis(args)
+    console = Console()
+    streams = Table(title="streams and consumer groups")
+    for col in ("stream", "length", "group", "lag", "pending", "oldest pending", "consumers"):
+        streams.add_column(col, justify="right" if col in {"length", "lag", "pending"} else "left")
+    for name in ops.PIPELINE_STREAMS:
+        st = ops.stream_status(client, name)
+        if not st.groups:
+            streams.add_row(name, str(st.length), "-", "-", "-", "-", "-")
+        for g in st.groups:
+            age = f"{g.oldest_pending_age_s:.1f}s" if g.oldest_pending_age_s is not None else "-"
+            consumers = ", ".join(f"{c['name']} ({c['pending']})" for c in g.consumers) or "-"
+            streams.add_row(name, str(st.length), g.name, str(g.lag), str(g.pending), age,
+                            consumers)
+    console.print(streams)
+    dlq = Table(title="dead letters")
+    dlq.add_column("stream")
+    dlq.add_column("entries", justify="right")
+    for name in ops.dead_letter_streams(client):
+        dlq.add_row(name, str(client.xlen(name)))
+    console.print(dlq)
+    health = Table(title="services")
+    health.add_column("service")
+    health.add_column("health")
+    for service, state in ops.service_health(_ports()).items():
+        health.add_row(service, state)
+    console.print(health)
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from galley import ops
+
+    client = _redis(args)
+    console = Console()
+    streams = ([names_dlq(args.service)] if getattr(args, "service", None)
+               else ops.dead_letter_streams(client))
+    if args.action == "list":
+        table = Table(title="dead letters")
+        for col in ("entry", "dlq", "from stream", "type", "subject", "reason"):
+            table.add_column(col)
+        for stream in streams:
+            for letter in ops.list_dead_letters(client, stream, count=args.count):
+                f = letter.fields
+                table.add_row(letter.id, stream, letter.origin, f.get("type", ""),
+                              f.get("subject", ""), letter.reason)
+        console.print(table)
+        return 0
+    if args.action == "purge":
+        if not args.yes:
+            console.print("purge deletes dead letters for good; add --yes")
+            return 2
+        for stream in streams:
+            console.print(f"{stream}: {client.xlen(stream)} entries deleted")
+            client.delete(stream)
+        return 0
+    ids = args.ids or []
+    letters = []
+    if args.action == "retry" and args.all:
+        letters = [le for s in streams for le in ops.list_dead_letters(client, s, count=10_000)]
+    else:
+        for entry_id in ids:
+            letter = ops.find_dead_letter(client, entry_id)
+            if letter is None:
+                console.print(f"[red]no dead letter {entry_id}[/red]")
+                return 1
+            letters.append(letter)
+    if not letters:
+        console.print("nothing to do: name entry ids (or --all with retry)")
+        return 2
+    for letter in letters:
+        if args.action == "show":
+            console.print_json(json.dumps({"entry": letter.id, "dlq": letter.stream,
+                                           "fields": letter.fields}))
+        else:
+            new_id = ops.retry_dead_letter(client, letter)
+            console.print(f"{letter.id} -> {letter.origin} as {new_id}")
+    return 0
+
+
+def names_dlq(service: str) -> str:
+    from shared.names import dead_letter_stream
+
+    return dead_letter_stream(service)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from galley import ops
+
+    hops = ops.trace(_redis(args), args.uri)
+    console = Console()
+    if not hops:
+        console.print(f"no event mentions {args.uri}")
+        return 1
+    table = Table(title=f"trace of {args.uri}")
+    for col in ("time (UTC)", "hop", "event", "version", "stream entry", "since previous"):
+        table.add_column(col)
+    previous = None
+    for hop in hops:
+        delta = f"+{(hop.time - previous).total_seconds() * 1000:.0f} ms" if previous else ""
+        table.add_row(hop.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], hop.label, hop.type,
+                      str(hop.version or ""), f"{hop.stream} {hop.entry_id}", delta)
+        previous = hop.time
+    console.print(table)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="galley", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,6 +214,26 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="export a JSON Schema for every event")
     schema.add_argument("outdir", nargs="?", default="schemas")
     schema.set_defaults(func=cmd_schema)
+
+    default_redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"
+    status = sub.add_parser("status", help="streams, groups, lag, dead letters, health")
+    status.add_argument("--redis-url", default=default_redis)
+    status.set_defaults(func=cmd_status)
+
+    dlq = sub.add_parser("dlq", help="list, show, retry or purge dead-lettered entries")
+    dlq.add_argument("action", choices=["list", "show", "retry", "purge"])
+    dlq.add_argument("ids", nargs="*", help="dead-letter entry ids (show, retry)")
+    dlq.add_argument("--service", help="only this service's dead-letter stream")
+    dlq.add_argument("--all", action="store_true", help="retry every dead letter")
+    dlq.add_argument("--yes", action="store_true", help="confirm purge")
+    dlq.add_argument("--count", type=int, default=100)
+    dlq.add_argument("--redis-url", default=default_redis)
+    dlq.set_defaults(func=cmd_dlq)
+
+    tr = sub.add_parser("trace", help="every hop of one article")
+    tr.add_argument("uri")
+    tr.add_argument("--redis-url", default=default_redis)
+    tr.set_defaults(func=cmd_trace)
     return parser
 
 
