@@ -90,6 +90,20 @@ class RedisDeadLetters:
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 
 
+async def keep_consuming(consumers: list[StreamConsumer], redis: Any, *,
+                         interval: float = 1.0) -> None:
+    """Background task: heal every consumer whose group vanished; runs until cancelled."""
+    import asyncio
+
+    while True:
+        await asyncio.sleep(interval)
+        for consumer in consumers:
+            try:
+                await consumer.heal(redis)
+            except Exception as exc:  # Redis unreachable: try again next round
+                log.warning("cannot heal %s/%s yet: %s", consumer.stream, consumer.group, exc)
+
+
 @dataclass(frozen=True)
 class Route:
     """One event type on a stream: the payload model and the handler for it."""
@@ -134,19 +148,23 @@ class StreamConsumer:
     on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
 
     def register(self) -> None:
-        @self.broker.subscriber(
+        new_sub = self.broker.subscriber(
             stream=StreamSub(self.stream, group=self.group, consumer=self.consumer,
                              max_records=self.max_records, polling_interval=100),
             ack_policy=AckPolicy.MANUAL,
         )
-        async def read_new(body: Any, msg: RedisStreamMessage) -> None:
-            await self.process(body, msg)
-
-        @self.broker.subscriber(
+        claim_sub = self.broker.subscriber(
             stream=StreamSub(self.stream, group=self.group, consumer=f"{self.consumer}-claim",
                              min_idle_time=self.claim_idle_ms, polling_interval=1000),
             ack_policy=AckPolicy.MANUAL,
         )
+        self.subscribers = (new_sub, claim_sub)
+
+        @new_sub
+        async def read_new(body: Any, msg: RedisStreamMessage) -> None:
+            await self.process(body, msg)
+
+        @claim_sub
         async def reclaim(body: Any, msg: RedisStreamMessage) -> None:
             deliveries = await msg.get_delivery_count()
             if deliveries > self.max_deliveries:
@@ -158,6 +176,22 @@ class StreamConsumer:
 
         self.read_new = read_new
         self.reclaim = reclaim
+
+    async def heal(self, redis: Any) -> bool:
+        """Recreate a vanished stream/group (Redis restarted empty) and restart stopped readers.
+
+        FastStream stops a subscriber whose group is gone; galley brings it back
+        instead of leaving the service deaf. Returns True if anything was restarted.
+        """
+        stopped = [s for s in self.subscribers if not s.running]
+        if not stopped:
+            return False
+        await ensure_group(redis, self.stream, self.group)
+        for sub in stopped:
+            log.warning("restarting reader of %s/%s after its group vanished",
+                        self.stream, self.group)
+            await sub.start()
+        return True
 
     @staticmethod
     def _fields_or_empty(body: Any, msg: RedisStreamMessage) -> dict[str, str]:

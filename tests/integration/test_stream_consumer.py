@@ -68,3 +68,33 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
     assert all(fields[b"dlq.entry_id"] for _id, fields in parked)
     pending = await redis.xpending(STREAM, GROUP)
     assert pending["pending"] == 0
+
+
+async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
+    redis_server: Any, redis: Any
+) -> None:
+    seen: list[str] = []
+
+    async def handle(event: Envelope[AuthorProfile]) -> None:
+        seen.append(event.data.slug)
+
+    broker = RedisBroker(redis_server.url)
+    consumer = StreamConsumer(
+        broker=broker, stream=STREAM, group=GROUP, consumer="c1",
+        routes={"author.updated": Route(AuthorProfile, handle)},
+        dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
+    )
+    consumer.register()
+    await ensure_group(redis, STREAM, GROUP)
+    await broker.start()
+    try:
+        await redis.xadd(STREAM, author_event("before"))
+        await wait_for(lambda: seen == ["before"])
+        await redis.delete(STREAM)  # what a Redis restarted without its data looks like
+        await wait_for(lambda: not all(s.running for s in consumer.subscribers))
+        # A producer writes before the consumer has noticed: this entry must not be skipped.
+        await redis.xadd(STREAM, author_event("after"))
+        assert await consumer.heal(redis)
+        await wait_for(lambda: seen == ["before", "after"])
+    finally:
+        await broker.stop()
