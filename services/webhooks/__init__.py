@@ -1,0 +1,1 @@
+"""Webhooks: delivers `articles.published` events to registered HTTP endpoints, signed."""

@@ -1,0 +1,110 @@
+"""Wiring of the webhooks service: settings -> stores, broker, dispatcher -> FastAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import httpx
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from faststream.redis import RedisBroker
+from starlette.exceptions import HTTPException
+
+from services.webhooks import ssrf
+from services.webhooks.dispatcher import Dispatcher, HttpSender
+from services.webhooks.handlers import Problem, make_on_published, make_router
+from services.webhooks.settings import Settings
+from services.webhooks.store import ALL_SCHEMA, Store
+from shared import names
+from shared.infra.consumer import (
+    RedisDeadLetters,
+    Route,
+    StreamConsumer,
+    consumer_name,
+    ensure_group,
+)
+from shared.infra.db import Database
+from shared.infra.http import broker_is_ready, ops_router
+from shared.models import PublishedArticle
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    resolver: ssrf.Resolver = ssrf.system_resolver,
+    transport: httpx.AsyncBaseTransport | None = None,
+    rand: Callable[[], float] = random.random,
+) -> FastAPI:
+    broker = RedisBroker(settings.redis_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = await Database.open(settings.db_path, schema=ALL_SCHEMA)
+        store = Store(db)
+        redis = aioredis.from_url(settings.redis_url)
+        client = httpx.AsyncClient(follow_redirects=False, timeout=settings.timeout,
+                                   transport=transport, trust_env=False)
+        dispatcher = Dispatcher(store, HttpSender(client), settings, resolver=resolver,
+                                now=now, rand=rand)
+        app.state.store, app.state.dispatcher = store, dispatcher
+        StreamConsumer(
+            broker=broker, stream=names.ARTICLES_PUBLISHED, group=names.WEBHOOKS_GROUP,
+            consumer=consumer_name(names.WEBHOOKS),
+            routes={t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
+                    for t in names.PUBLISHED_EVENT_TYPES},
+            dead_letters=lambda: RedisDeadLetters(
+                redis, names.dead_letter_stream(names.WEBHOOKS)),
+            claim_idle_ms=settings.claim_idle_ms,
+        ).register()
+        await ensure_group(redis, names.ARTICLES_PUBLISHED, names.WEBHOOKS_GROUP)
+        await broker.start()
+        loop = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+        try:
+            yield
+        finally:
+            await broker.stop()
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+            await client.aclose()
+            await redis.aclose()
+            await db.close()
+
+    app = FastAPI(title="galley webhooks", lifespan=lifespan)
+    app.state.broker = broker
+    app.include_router(ops_router(lambda: broker_is_ready(broker)))
+    app.include_router(make_router(
+        now=now, resolver=resolver, allow_loopback=settings.allow_loopback,
+        notify=lambda: app.state.dispatcher.notify(),
+    ))
+    _problem_handlers(app)
+    return app
+
+
+def _problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def problem(request: Request, exc: Problem) -> JSONResponse:
+        return exc.response(request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"pointer": "/" + "/".join(str(p) for p in e["loc"][1:]), "detail": e["msg"]}
+                  for e in exc.errors()]
+        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors)
+        return Problem(422, "Invalid request", detail, errors=errors).response(request.url.path)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(
+            request.url.path)
