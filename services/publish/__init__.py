@@ -1,0 +1,1 @@
+"""Publish: the reader-facing site, feeds and API, and the articles.published stream."""

@@ -1,0 +1,97 @@
+"""Wiring only: settings -> store, Redis, broker, scheduler, relay -> FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from faststream.redis import RedisBroker
+from starlette.exceptions import HTTPException
+
+from shared import names
+from shared.infra.consumer import RedisDeadLetters, consumer_name, ensure_group
+from shared.infra.http import broker_is_ready, ops_router
+from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+
+from .formats import Site
+from .handlers import article_handler, problem, register_consumer, site_router
+from .scheduler import Scheduler
+from .security import security_headers
+from .settings import Settings
+from .store import Store
+from .views import STATIC, Views
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The reader-facing routes and middleware, without any connections (tests set the store)."""
+    views = Views(Site(base_url=settings.base_url, name=settings.site_name))
+    app = FastAPI(title="galley publish", docs_url=None, redoc_url=None, openapi_url=None)
+    app.middleware("http")(security_headers)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(site_router(views, settings.page_size, settings.feed_size, now))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith(("/v1/", "/feed/")):
+            return problem(exc.status_code, "Request failed", str(exc.detail))
+        title = "Not found" if exc.status_code == 404 else "Request failed"
+        return views.render(request, "error.html", exc.status_code, title=title,
+                            message=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem(422, "Invalid request", f"{where}: {first.get('msg', 'invalid')}")
+
+    return app
+
+
+def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+    broker = RedisBroker(settings.redis_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(str(settings.db_path))
+        redis = aioredis.from_url(settings.redis_url)
+        relay = OutboxRelay(store.db, RedisStreamWriter(redis))
+        scheduler = Scheduler(store, now, relay.notify, max_wait=settings.scheduler_poll)
+        app.state.store, app.state.relay, app.state.scheduler = store, relay, scheduler
+
+        def on_change() -> None:
+            relay.notify()
+            scheduler.wake()
+
+        register_consumer(broker, consumer_name(names.PUBLISH),
+                          article_handler(lambda: store, now, on_change),
+                          lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH)))
+        await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
+        await broker.start()
+        tasks = [asyncio.create_task(relay.run(), name="publish-outbox-relay"),
+                 asyncio.create_task(scheduler.run(), name="publish-scheduler")]
+        try:
+            yield
+        finally:
+            await broker.stop()
+            for task in reversed(tasks):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await redis.aclose()
+            await store.close()
+
+    app = create_site(settings, now=now)
+    app.router.lifespan_context = lifespan
+    app.state.broker = broker
+    app.include_router(ops_router(lambda: broker_is_ready(broker)))
+    return app

@@ -1,0 +1,247 @@
+"""SQLite adapter: article states, the reader-facing indexes, outbox, processed events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from shared import names
+from shared.envelope import Envelope
+from shared.infra.consumer import PROCESSED_SCHEMA, first_time
+from shared.infra.db import Database
+from shared.infra.outbox import OUTBOX_SCHEMA, enqueue
+from shared.models import AuthorCard, EnrichedArticle, PublishedArticle
+
+from .domain import Cursor, Outcome, State, from_sort_key, slugify, sort_key
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    uri TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    live TEXT,              -- PublishedArticle JSON: what readers see
+    held TEXT,              -- EnrichedArticle JSON waiting for due_at
+    due_at TEXT,
+    killed INTEGER NOT NULL DEFAULT 0,
+    published_at TEXT,      -- first moment visible (sort_key format): the feed order
+    slug TEXT,              -- slug of the live (or last killed) version
+    changed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_feed ON articles(published_at DESC, uri DESC)
+    WHERE live IS NOT NULL;
+CREATE INDEX IF NOT EXISTS articles_due ON articles(due_at) WHERE held IS NOT NULL;
+CREATE TABLE IF NOT EXISTS slugs (slug TEXT PRIMARY KEY, uri TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS article_authors (
+    author_slug TEXT NOT NULL, uri TEXT NOT NULL, PRIMARY KEY (author_slug, uri));
+CREATE TABLE IF NOT EXISTS article_subjects (
+    subject_slug TEXT NOT NULL, uri TEXT NOT NULL, PRIMARY KEY (subject_slug, uri));
+CREATE TABLE IF NOT EXISTS author_cards (
+    slug TEXT PRIMARY KEY, card TEXT NOT NULL, changed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS subjects (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
+"""
+
+ALL_SCHEMA = (SCHEMA, OUTBOX_SCHEMA, PROCESSED_SCHEMA)
+
+Decide = Callable[[State | None], Outcome | None]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a feed, plus the cursor of the next page (None at the end)."""
+
+    items: list[PublishedArticle]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a slug points at: a live article, a killed one, or a renamed one."""
+
+    article: PublishedArticle | None = None
+    killed: bool = False
+    moved_to: str | None = None
+
+
+def _state(row: aiosqlite.Row) -> State:
+    return State(
+        uri=row["uri"], version=row["version"], revision=row["revision"],
+        live=PublishedArticle.model_validate_json(row["live"]) if row["live"] else None,
+        held=EnrichedArticle.model_validate_json(row["held"]) if row["held"] else None,
+        killed=bool(row["killed"]),
+        published_at=from_sort_key(row["published_at"]) if row["published_at"] else None,
+    )
+
+
+def _event(event_type: str, payload: PublishedArticle, now: datetime) -> Envelope[Any]:
+    return Envelope[PublishedArticle](source=names.source_of(names.PUBLISH), type=event_type,
+                                      subject=payload.uri, time=now, data=payload)
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    async def open(cls, path: str) -> Store:
+        return cls(await Database.open(path, schema=ALL_SCHEMA))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # --- writes ---------------------------------------------------------------
+
+    async def apply(self, event_id: str, uri: str, decide: Decide, now: datetime) -> str | None:
+        """Run `decide` on the stored state of `uri` once per event id; returns the event type."""
+        async with self.db.transaction() as conn:
+            if not await first_time(conn, event_id):
+                return None
+            return await self._decide_and_save(conn, uri, decide, now)
+
+    async def release_due(self, decide: Decide, now: datetime) -> list[str]:
+        """Run `decide` on every held article whose time has come; returns emitted types."""
+        emitted: list[str] = []
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT uri FROM articles WHERE held IS NOT NULL AND due_at <= ? ORDER BY due_at",
+                (sort_key(now),))
+            for row in await cur.fetchall():
+                event_type = await self._decide_and_save(conn, row["uri"], decide, now)
+                if event_type:
+                    emitted.append(event_type)
+        return emitted
+
+    async def next_due(self) -> datetime | None:
+        row = await self.db.fetchone(
+            "SELECT MIN(due_at) FROM articles WHERE held IS NOT NULL")
+        return from_sort_key(row[0]) if row and row[0] else None
+
+    async def _decide_and_save(self, conn: aiosqlite.Connection, uri: str, decide: Decide,
+                               now: datetime) -> str | None:
+        cur = await conn.execute("SELECT * FROM articles WHERE uri = ?", (uri,))
+        row = await cur.fetchone()
+        outcome = decide(_state(row) if row else None)
+        if outcome is None:
+            return None
+        await self._save(conn, outcome.state, now)
+        if outcome.event_type and outcome.payload is not None:
+            await enqueue(conn, names.ARTICLES_PUBLISHED,
+                          _event(outcome.event_type, outcome.payload, now))
+        return outcome.event_type
+
+    async def _save(self, conn: aiosqlite.Connection, state: State, now: datetime) -> None:
+        live, held = state.live, state.held
+        slug = live.slug if live else None
+        await conn.execute(
+            "INSERT INTO articles(uri, version, revision, live, held, due_at, killed,"
+            " published_at, slug, changed_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(uri) DO UPDATE SET version=excluded.version,"
+            " revision=excluded.revision, live=excluded.live, held=excluded.held,"
+            " due_at=excluded.due_at, killed=excluded.killed,"
+            " published_at=excluded.published_at, slug=COALESCE(excluded.slug, slug),"
+            " changed_at=excluded.changed_at",
+            (state.uri, state.version, state.revision,
+             live.model_dump_json() if live else None,
+             held.model_dump_json() if held else None,
+             sort_key(state.due_at) if state.due_at else None,
+             int(state.killed),
+             sort_key(state.published_at) if state.published_at else None,
+             slug, sort_key(now)))
+        await self._index(conn, state.uri, live, now)
+
+    async def _index(self, conn: aiosqlite.Connection, uri: str,
+                     live: PublishedArticle | None, now: datetime) -> None:
+        """Keep the author, subject and slug indexes in step with what is live."""
+        await conn.execute("DELETE FROM article_authors WHERE uri = ?", (uri,))
+        await conn.execute("DELETE FROM article_subjects WHERE uri = ?", (uri,))
+        if live is None:
+            return
+        await conn.execute("INSERT OR REPLACE INTO slugs(slug, uri) VALUES (?, ?)",
+                           (live.slug, uri))
+        for card in live.authors:
+            if not card.slug:
+                continue
+            await conn.execute("INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
+                               (card.slug, uri))
+            await conn.execute(
+                "INSERT OR REPLACE INTO author_cards(slug, card, changed_at) VALUES (?, ?, ?)",
+                (card.slug, card.model_dump_json(), sort_key(now)))
+        for name in live.subjects:
+            slug = slugify(name)
+            if not slug:
+                continue
+            await conn.execute("INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
+                               (slug, uri))
+            await conn.execute("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)",
+                               (slug, name))
+
+    # --- reads ----------------------------------------------------------------
+
+    async def state(self, uri: str) -> State | None:
+        row = await self.db.fetchone("SELECT * FROM articles WHERE uri = ?", (uri,))
+        return _state(row) if row else None
+
+    async def lookup(self, slug: str) -> Lookup | None:
+        row = await self.db.fetchone(
+            "SELECT a.live, a.killed, a.slug FROM slugs s JOIN articles a ON a.uri = s.uri"
+            " WHERE s.slug = ?", (slug,))
+        if row is None:
+            return None
+        if row["killed"]:
+            return Lookup(killed=True)
+        if row["live"] is None:
+            return None
+        if row["slug"] != slug:
+            return Lookup(moved_to=row["slug"])
+        return Lookup(article=PublishedArticle.model_validate_json(row["live"]))
+
+    async def feed(self, *, after: Cursor | None = None, limit: int = 10,
+                   author: str | None = None, subject: str | None = None,
+                   since: datetime | None = None) -> Page:
+        """Live articles newest first, keyset-paginated on (published_at, uri)."""
+        sql = ["SELECT a.uri, a.published_at, a.live FROM articles a"]
+        where, params = ["a.live IS NOT NULL"], []
+        if author is not None:
+            sql.append("JOIN article_authors x ON x.uri = a.uri AND x.author_slug = ?")
+            params.append(author)
+        if subject is not None:
+            sql.append("JOIN article_subjects t ON t.uri = a.uri AND t.subject_slug = ?")
+            params.append(subject)
+        if after is not None:
+            where.append("(a.published_at, a.uri) < (?, ?)")
+            params += [after.published_at, after.uri]
+        if since is not None:
+            where.append("a.published_at >= ?")
+            params.append(sort_key(since))
+        sql.append("WHERE " + " AND ".join(where))
+        sql.append("ORDER BY a.published_at DESC, a.uri DESC LIMIT ?")
+        rows = await self.db.fetchall(" ".join(sql), [*params, limit + 1])
+        items = [PublishedArticle.model_validate_json(r["live"]) for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return Page(items, Cursor(last["published_at"], last["uri"]) if last else None)
+
+    async def author_card(self, slug: str) -> AuthorCard | None:
+        row = await self.db.fetchone("SELECT card FROM author_cards WHERE slug = ?", (slug,))
+        return AuthorCard.model_validate_json(row["card"]) if row else None
+
+    async def subject_name(self, slug: str) -> str | None:
+        row = await self.db.fetchone("SELECT name FROM subjects WHERE slug = ?", (slug,))
+        return str(row["name"]) if row else None
+
+    async def live_slugs(self, slugs: list[str]) -> set[str]:
+        """Which of these slugs name a live article right now."""
+        if not slugs:
+            return set()
+        marks = ",".join("?" * len(slugs))
+        rows = await self.db.fetchall(
+            f"SELECT slug FROM articles WHERE live IS NOT NULL AND slug IN ({marks})", slugs)
+        return {r["slug"] for r in rows}
+
+    async def outbox(self) -> list[dict[str, str]]:
+        """Every queued event's stream fields, oldest first (for tests and ops)."""
+        rows = await self.db.fetchall("SELECT fields FROM outbox ORDER BY seq")
+        return [json.loads(r["fields"]) for r in rows]

@@ -1,0 +1,93 @@
+"""The articles.enriched handler on the in-memory broker with a real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from faststream.redis import RedisBroker, TestRedisBroker
+
+from services.publish.handlers import article_handler, register_consumer
+from services.publish.store import Store
+from shared import names
+from shared.envelope import from_fields
+from tests.unit.publish.factories import Clock, enriched_event, simple_story
+
+
+class ParkedEntries:
+    """A dead-letter port that remembers what was parked."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
+                   stream: str, group: str) -> None:
+        self.reasons.append(reason)
+
+
+def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker, list[int]]:
+    broker = RedisBroker()
+    changes: list[int] = []
+    register_consumer(broker, "test", article_handler(lambda: store, clock,
+                                                      lambda: changes.append(1)),
+                      lambda: parked)
+    return broker, changes
+
+
+async def test_an_enriched_event_is_stored_and_queues_article_published(
+    store: Store, clock: Clock
+) -> None:
+    parked = ParkedEntries()
+    broker, changes = wire(store, clock, parked)
+    event = enriched_event(simple_story(1))
+    async with TestRedisBroker(broker) as br:
+        await br.publish(event.to_fields(), stream=names.ARTICLES_ENRICHED)
+
+    outbox = await store.outbox()
+    assert [f["type"] for f in outbox] == [names.ARTICLE_PUBLISHED]
+    published = from_fields(outbox[0])
+    assert published.subject == "urn:test:story:1"
+    assert published.source == names.source_of(names.PUBLISH)
+    assert published.data["url"] == "/articles/story-number-1"
+    assert changes and not parked.reasons
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(store: Store, clock: Clock) -> None:
+    broker, _ = wire(store, clock, ParkedEntries())
+    first = enriched_event(simple_story(1))
+    update = enriched_event(simple_story(1, version=2))
+    async with TestRedisBroker(broker) as br:
+        for event in (first, first, update, update):
+            await br.publish(event.to_fields(), stream=names.ARTICLES_ENRICHED)
+
+    types = [f["type"] for f in await store.outbox()]
+    assert types == [names.ARTICLE_PUBLISHED, names.ARTICLE_UPDATED]
+
+
+async def test_an_older_version_arriving_late_does_not_overwrite_the_newer_one(
+    store: Store, clock: Clock
+) -> None:
+    broker, _ = wire(store, clock, ParkedEntries())
+    async with TestRedisBroker(broker) as br:
+        for version in (3, 2):
+            article = simple_story(1, version=version, headline=f"Version {version}")
+            await br.publish(enriched_event(article).to_fields(), stream=names.ARTICLES_ENRICHED)
+
+    state = await store.state("urn:test:story:1")
+    assert state is not None and state.live is not None
+    assert state.live.headline == "Version 3"
+    assert len(await store.outbox()) == 1
+
+
+async def test_an_entry_that_is_not_an_enriched_article_is_dead_lettered(
+    store: Store, clock: Clock
+) -> None:
+    parked = ParkedEntries()
+    broker, _ = wire(store, clock, parked)
+    fields: dict[str, Any] = {**enriched_event(simple_story(1)).to_fields(),
+                              "data": '{"uri": "x"}'}
+    async with TestRedisBroker(broker) as br:
+        await br.publish(fields, stream=names.ARTICLES_ENRICHED)
+
+    assert parked.reasons and parked.reasons[0].startswith("schema:")
+    assert await store.outbox() == []
