@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,29 @@ async def receiver() -> AsyncIterator[Receiver]:
     await server.stop()
 
 
+Start = Callable[..., Awaitable[Harness]]
+
+
 @pytest_asyncio.fixture
-async def webhooks(redis_server: Any, redis: Any, tmp_path: Path) -> AsyncIterator[Harness]:
-    app = create_app(settings_for(redis_server.url, tmp_path))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://webhooks") as http:
-            yield Harness(app, http, redis)
+async def start_webhooks(
+    redis_server: Any, redis: Any, tmp_path: Path
+) -> AsyncIterator[Start]:
+    """Start the service with setting overrides and create_app keywords (resolver, transport)."""
+    async with contextlib.AsyncExitStack() as stack:
+        async def start(*, wiring: dict[str, Any] | None = None, **overrides: Any) -> Harness:
+            app = create_app(settings_for(redis_server.url, tmp_path, **overrides),
+                             **(wiring or {}))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            http = await stack.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://webhooks"))
+            return Harness(app, http, redis)
+
+        yield start
+
+
+@pytest_asyncio.fixture
+async def webhooks(start_webhooks: Start) -> Harness:
+    return await start_webhooks()
 
 
 pytestmark = pytest.mark.integration

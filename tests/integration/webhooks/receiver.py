@@ -20,6 +20,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a slow endpoint)
+    gate: asyncio.Event | None = None  # answer only once the test sets it
 
 
 Script = Callable[[Received, int], Reply]  # (request, how many came before it on this path)
@@ -67,6 +68,8 @@ class Receiver:
             reply = self.script(request, n)
             if reply.delay:
                 await asyncio.sleep(reply.delay)
+            if reply.gate is not None:
+                await reply.gate.wait()
             head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}",
                     "content-length: 0", "connection: close",
                     *(f"{k}: {v}" for k, v in reply.headers.items())]
