@@ -27,15 +27,19 @@ from .settings import Settings
 from .store import Store
 from .views import STATIC, Views
 
+Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
-    """The reader-facing routes and middleware, without any connections (tests set the store)."""
+def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
+                lifespan: Lifespan | None = None) -> FastAPI:
+    """The reader-facing routes and middleware; without a lifespan the caller sets the store."""
     views = Views(Site(base_url=settings.base_url, name=settings.site_name))
-    app = FastAPI(title="galley publish", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="galley publish", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(site_router(views, settings.page_size, settings.feed_size, now))
@@ -90,8 +94,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             await redis.aclose()
             await store.close()
 
-    app = create_site(settings, now=now)
-    app.router.lifespan_context = lifespan
+    app = create_site(settings, now=now, lifespan=lifespan)
     app.state.broker = broker
     app.include_router(ops_router(lambda: broker_is_ready(broker)))
     return app
