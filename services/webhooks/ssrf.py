@@ -90,8 +90,8 @@ def refusal(ip: IP, *, allow_loopback: bool = False) -> str | None:
         (ip.is_link_local, "link-local address"),
         (ip.is_multicast, "multicast address"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT, "shared (CGNAT) address"),
-        (ip.is_private, "private address"),
         (ip.is_reserved, "reserved address"),
+        (ip.is_private, "private address"),
         (not ip.is_global, "non-public address"),
     ]
     for hit, label in checks:
