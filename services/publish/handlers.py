@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -108,9 +109,9 @@ def site_router(views: Views, page_size: int, feed_size: int,
             return problem(422, "Invalid cursor", str(exc))
         path, query = "/", ""
         if subject is not None:
-            path, query = f"/subjects/{subject}", f"&subject={subject}"
+            path, query = f"/subjects/{quote(subject)}", f"&subject={quote(subject)}"
         elif author is not None:
-            path, query = f"/authors/{author}", f"&author={author}"
+            path, query = f"/authors/{quote(author)}", f"&author={quote(author)}"
         return views.render(request, "_more.html", page=page,
                             more=_more_links(page, path, query))
 

@@ -263,3 +263,26 @@ async def test_unknown_pages_are_404_html_pages(client: httpx.AsyncClient) -> No
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]
     assert (await client.get("/nowhere")).status_code == 404
+
+
+async def test_show_more_on_a_subject_page_stays_within_the_subject(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    for n in range(1, 8):
+        await publish(simple_story(n, subjects=["War"] if n % 2 else ["Budget"]))
+    page = (await client.get("/subjects/war")).text
+    more = re.search(r'data-fragment="([^"]+)" href="([^"]+)"', page)
+    assert more is not None and more.group(2).startswith("/subjects/war?after=")
+    fragment = (await client.get(more.group(1).replace("&amp;", "&"))).text
+    assert re.findall(r'href="/articles/(story-number-\d+)"', page + fragment) == [
+        "story-number-7", "story-number-5", "story-number-3", "story-number-1"]
+
+
+async def test_a_renamed_article_redirects_from_its_old_slug(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    await publish(simple_story(1))
+    await publish(simple_story(1, version=2, slug="council-votes-budget"))
+    response = await client.get("/articles/story-number-1")
+    assert response.status_code == 301
+    assert response.headers["location"] == "/articles/council-votes-budget"
