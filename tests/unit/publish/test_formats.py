@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 import feedparser
@@ -43,8 +44,24 @@ def json_feed_entries(feed: dict[str, Any]) -> tuple[list[str], list[str]]:
     return [i["title"] for i in feed["items"]], [i["url"] for i in feed["items"]]
 
 
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("uri")
+def _absolute_uri(value: object) -> bool:
+    return not isinstance(value, str) or bool(urlsplit(value).scheme and " " not in value)
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _rfc3339(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+
+
 def validate(doc: dict[str, Any]) -> None:
-    Draft202012Validator(SCHEMA, format_checker=FormatChecker()).validate(doc)
+    """The official schema, with its `uri` and `date-time` formats enforced too."""
+    Draft202012Validator(SCHEMA, format_checker=FORMATS).validate(doc)
 
 
 async def test_the_ninjs_api_is_valid_ninjs_2_2_with_galleys_extras_in_documented_places(

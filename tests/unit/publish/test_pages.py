@@ -13,7 +13,13 @@ import httpx
 from services.publish import domain
 from services.publish.store import Store
 from tests.unit.publish.conftest import BASE_URL, Publisher
-from tests.unit.publish.factories import Clock, enriched_from_ninjs, seed_story, simple_story
+from tests.unit.publish.factories import (
+    Clock,
+    enriched_from_ninjs,
+    related_link,
+    seed_story,
+    simple_story,
+)
 
 
 class Text(HTMLParser):
@@ -225,8 +231,10 @@ async def test_a_correction_replaces_the_page_and_shows_the_note(
 async def test_a_killed_article_answers_410_and_leaves_every_list(
     client: httpx.AsyncClient, publish: Publisher
 ) -> None:
-    await publish(simple_story(1, subjects=["City"]))
-    await publish(simple_story(2, subjects=["City"], related=[]))
+    first = simple_story(1, subjects=["City"])
+    await publish(first)
+    await publish(simple_story(2, subjects=["City"], related=[related_link(first)]))
+    assert "story-number-1" in (await client.get("/articles/story-number-2")).text
     await publish(simple_story(1, version=2, lifecycle="killed"))
 
     page = await client.get("/articles/story-number-1")
