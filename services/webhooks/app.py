@@ -28,6 +28,7 @@ from shared.infra.consumer import (
     StreamConsumer,
     consumer_name,
     ensure_group,
+    keep_consuming,
 )
 from shared.infra.db import Database
 from shared.infra.http import broker_is_ready, ops_router
@@ -58,7 +59,7 @@ def create_app(
         dispatcher = Dispatcher(store, HttpSender(client), settings, resolver=resolver,
                                 now=now, rand=rand)
         app.state.store, app.state.dispatcher = store, dispatcher
-        StreamConsumer(
+        consumer = StreamConsumer(
             broker=broker, stream=names.ARTICLES_PUBLISHED, group=names.WEBHOOKS_GROUP,
             consumer=consumer_name(names.WEBHOOKS),
             routes={t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
@@ -66,17 +67,19 @@ def create_app(
             dead_letters=lambda: RedisDeadLetters(
                 redis, names.dead_letter_stream(names.WEBHOOKS)),
             claim_idle_ms=settings.claim_idle_ms,
-        ).register()
+        )
+        consumer.register()
         await ensure_group(redis, names.ARTICLES_PUBLISHED, names.WEBHOOKS_GROUP)
         await broker.start()
-        loop = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+        tasks = [asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"),
+                 asyncio.create_task(keep_consuming([consumer], redis), name="webhook-heal")]
         try:
             yield
         finally:
             await broker.stop()
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await client.aclose()
             await redis.aclose()
             await db.close()

@@ -26,6 +26,7 @@ from services.webhooks.store import Due, Outcome, Store
 log = logging.getLogger("galley.webhooks")
 
 USER_AGENT = "galley-webhooks/0.1"
+LEASE_MARGIN = 30.0  # seconds beyond the HTTP timeout before a crashed attempt is retaken
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,12 @@ class Dispatcher:
         if free <= 0:
             return 0
         started = 0
-        for due in await self._store.due(self._now(), limit=free * 4):
+        now = self._now()
+        for due in await self._store.due(now, limit=free * 4):
             if due.subscription_id in self._busy:
                 continue
+            if not await self._store.lease(due, now, self._settings.timeout + LEASE_MARGIN):
+                continue  # another replica took it
             self._busy.add(due.subscription_id)
             task = asyncio.create_task(self._run_attempt(due))
             self._tasks.add(task)
@@ -135,6 +139,9 @@ class Dispatcher:
     async def _run_attempt(self, due: Due) -> None:
         try:
             await self.attempt(due)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._store.release(due))
+            raise
         except Exception:
             log.exception("webhook attempt %s failed unexpectedly", due.id)
         finally:

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_status INTEGER,
     last_error TEXT,
     next_attempt_at REAL,
+    lease_until REAL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     UNIQUE (subscription_id, event_id)
@@ -73,8 +74,9 @@ CREATE TABLE IF NOT EXISTS received (
 
 ALL_SCHEMA = (SCHEMA, PROCESSED_SCHEMA)
 
-# A pending delivery is due when its time has come and no earlier delivery of the
-# same article to the same subscription is still pending: per-article order holds.
+# A pending delivery is due when its time has come, no earlier delivery of the same
+# article to the same subscription is still pending (per-article order holds) and no
+# process holds a lease on an attempt to that subscription (one in flight each).
 DUE_SQL = """
 SELECT d.id, d.subscription_id, d.attempts, d.round_start, s.url, s.secret, e.body
 FROM deliveries d
@@ -85,6 +87,9 @@ WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND s.state = 'active'
     SELECT 1 FROM deliveries p JOIN events pe ON pe.event_id = p.event_id
     WHERE p.subscription_id = d.subscription_id AND p.state = 'pending'
       AND p.seq < d.seq AND pe.subject IS e.subject)
+  AND NOT EXISTS (
+    SELECT 1 FROM deliveries l
+    WHERE l.subscription_id = d.subscription_id AND l.lease_until > ?)
 ORDER BY d.seq
 LIMIT ?
 """
@@ -201,8 +206,26 @@ class Store:
 
     # --- dispatching ----------------------------------------------------------
     async def due(self, now: datetime, limit: int) -> list[Due]:
-        rows = await self.db.fetchall(DUE_SQL, (now.timestamp(), limit))
+        at = now.timestamp()
+        rows = await self.db.fetchall(DUE_SQL, (at, at, limit))
         return [Due(**dict(r)) for r in rows]
+
+    async def lease(self, due: Due, now: datetime, seconds: float) -> bool:
+        """Take the attempt for this process (replicas share the file); False if taken."""
+        at = now.timestamp()
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE deliveries SET lease_until = ? WHERE id = ? AND attempts = ?"
+                " AND state = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries l"
+                " WHERE l.subscription_id = ? AND l.lease_until > ?)",
+                (at + seconds, due.id, due.attempts, due.subscription_id, at))
+            return bool(cur.rowcount)
+
+    async def release(self, due: Due) -> None:
+        """Give an unfinished attempt back (shutdown), so it runs again without waiting."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE deliveries SET lease_until = NULL"
+                               " WHERE id = ? AND attempts = ?", (due.id, due.attempts))
 
     async def record_attempt(self, due: Due, outcome: Outcome, at: datetime) -> None:
         """Log the attempt and move the delivery on; a 'disabled' outcome stops the endpoint."""
@@ -211,7 +234,8 @@ class Store:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?,"
-                " next_attempt_at = ?, updated_at = ? WHERE id = ? AND attempts = ?",
+                " next_attempt_at = ?, lease_until = NULL, updated_at = ?"
+                " WHERE id = ? AND attempts = ?",
                 (outcome.state, n, outcome.status, outcome.error, next_at, at.isoformat(),
                  due.id, due.attempts))
             if not cur.rowcount:  # deleted or redelivered meanwhile

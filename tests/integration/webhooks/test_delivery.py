@@ -8,7 +8,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from shared import names
-from tests.integration.webhooks.conftest import Harness
+from tests.integration.webhooks.conftest import Harness, Start
 from tests.integration.webhooks.receiver import Receiver
 from tests.unit.webhooks.factories import event, wait_for
 
@@ -82,3 +82,17 @@ async def test_the_same_stream_event_twice_gives_one_delivery(
     await wait_for(lambda: len(receiver.on("/hook")) == 2)
     assert sorted(e["subject"] for e in entries) == [
         "urn:newsroom:another-story", "urn:newsroom:seed-story"]
+
+
+async def test_two_replicas_sharing_one_database_send_each_message_once(
+    start_webhooks: Start, receiver: Receiver
+) -> None:
+    first = await start_webhooks()
+    await start_webhooks()  # a second process of the service on the same webhooks.db
+    sub = await first.subscribe(receiver.url())
+    for n in range(12):
+        await first.publish(event(names.ARTICLE_PUBLISHED, f"story-{n}"))
+
+    await first.settled(sub["id"], 12)
+    ids = [r.headers["webhook-id"] for r in receiver.on("/hook")]
+    assert len(ids) == len(set(ids)) == 12
