@@ -1,0 +1,401 @@
+"""Related links: a pure, in-memory ranking index over the article archive.
+
+Text similarity is BM25 over headline (boosted), subheadline and body, with
+each document reduced to its most distinctive terms so the index stays small.
+The text score is normalised to [0, 1) by the best score the query could get,
+so a fixed threshold can keep unrelated stories out. Candidates above the
+threshold are re-ranked with subject overlap and recency. Everything here is
+synchronous and deterministic: ties are broken by uri, the clock is passed in.
+
+`galley.evaluate` imports this module to replay a corpus in archive mode.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import math
+import re
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+# --- tokenizing ---------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own said same says she should so some
+    such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves one two new also year years
+    told say week last first may like get got us mr ms mrs according people time would
+    make made since many much well back even still way including around just could
+    """.split()
+)
+
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (NFKD), so 'Zelenskyy' and 'ZELENSKYY' agree."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
+
+
+@functools.lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    """A light, readable stemmer: possessives and plain plurals only."""
+    for suffix in ("'s", "’s"):
+        if word.endswith(suffix):
+            word = word[: -len(suffix)]
+    word = word.replace("’", "'").split("'")[0]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Content-word stems of a text, in order."""
+    return [w for w in map(_content_stem, _WORD.findall(fold(text))) if w]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _content_stem(raw: str) -> str:
+    word = stem(raw)
+    if len(word) > 1 and word not in STOPWORDS and not word.isdigit():
+        return word
+    return ""
+
+
+# --- documents and parameters -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What the index needs to know about one archive article."""
+
+    uri: str
+    slug: str
+    headline: str
+    body: str = ""
+    subheadline: str = ""
+    subjects: tuple[str, ...] = ()
+    published: datetime | None = None
+    visible_from: datetime | None = None
+    killed: bool = False
+
+
+@dataclass(frozen=True)
+class Params:
+    k1: float = 1.2
+    b: float = 0.75
+    headline_boost: int = 3  # a headline word counts as this many body words
+    subheadline_boost: int = 2
+    phrases: bool = False  # adjacent word pairs are terms too
+    terms_per_doc: int = 150  # distinctive terms kept per indexed document
+    query_terms: int = 60  # distinctive terms of the query that are looked up
+    min_text_score: float = 0.03  # below this, a story is not related at all
+    min_matched_terms: int = 2  # nor is one sharing fewer distinctive terms
+    rerank_depth: int = 50  # candidates re-ranked with subjects and recency
+    subject_weight: float = 0.1
+    recency_weight: float = 0.5
+    recency_days: float = 5.0  # e-folding time of the recency bonus
+
+
+DEFAULT = Params()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One ranked candidate, with why it was chosen."""
+
+    uri: str
+    slug: str
+    headline: str
+    score: float
+    text_score: float
+    matched_terms: tuple[str, ...]
+
+
+def with_phrases(tokens: list[str], phrases: bool) -> list[str]:
+    """The tokens, plus each pair of adjacent tokens as a phrase term ("north korea")."""
+    if not phrases:
+        return tokens
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def weighted_terms(doc: Doc, params: Params = DEFAULT) -> Counter[str]:
+    """Term frequencies with the headline and subheadline boosted."""
+    counts: Counter[str] = Counter(with_phrases(tokenize(doc.body), params.phrases))
+    for term in with_phrases(tokenize(doc.headline), params.phrases):
+        counts[term] += params.headline_boost
+    for term in with_phrases(tokenize(doc.subheadline), params.phrases):
+        counts[term] += params.subheadline_boost
+    return counts
+
+
+def _ts(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else math.nan
+
+
+# --- the index ----------------------------------------------------------------
+
+
+@dataclass
+class _Postings:
+    slots: array = field(default_factory=lambda: array("i"))
+    # BM25 term-frequency part tf*(k1+1)/(tf+k1*(1-b+b*len/avglen)), scaled to 0..255
+    impacts: array = field(default_factory=lambda: array("B"))
+
+
+class RelatedIndex:
+    """An append-only BM25 index; replaced or killed documents are masked out."""
+
+    def __init__(self, params: Params = DEFAULT) -> None:
+        self.params = params
+        self._vocab: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._postings: list[_Postings] = []
+        self._df: array = array("i")
+        self._subject_ids: dict[str, int] = {}
+        self._uris: list[str] = []
+        self._slugs: list[str] = []
+        self._headlines: list[str] = []
+        self._subjects: list[frozenset[int]] = []
+        self._length = array("f")
+        self._published = array("d")
+        self._visible_from = array("d")
+        self._alive = bytearray()
+        self._slot_of: dict[str, int] = {}
+        self._total_length = 0.0
+        self._live = 0
+
+    def __len__(self) -> int:
+        return self._live
+
+    def __contains__(self, uri: str) -> bool:
+        return uri in self._slot_of
+
+    # -- writing ---------------------------------------------------------------
+
+    def add(self, doc: Doc) -> None:
+        """Insert or replace a document (a new version replaces the old one)."""
+        self.remove(doc.uri)
+        counts = weighted_terms(doc, self.params)
+        slot = len(self._uris)
+        length = float(sum(counts.values()))
+        self._total_length += length
+        self._live += 1
+        for term, tf in self._distinctive(counts, self.params.terms_per_doc):
+            tid = self._term_id(term)
+            self._postings[tid].slots.append(slot)
+            self._postings[tid].impacts.append(self._impact(tf, length))
+            self._df[tid] += 1
+        self._uris.append(doc.uri)
+        self._slugs.append(doc.slug)
+        self._headlines.append(doc.headline)
+        self._subjects.append(frozenset(self._subject_id(s) for s in doc.subjects))
+        self._length.append(length)
+        self._published.append(_ts(doc.published))
+        self._visible_from.append(_ts(doc.visible_from))
+        self._alive.append(0 if doc.killed else 1)
+        self._slot_of[doc.uri] = slot
+
+    def _impact(self, tf: float, length: float) -> int:
+        """BM25's saturated tf for this document, against the average length so far."""
+        p = self.params
+        avg = self._total_length / max(self._live, 1)
+        part = tf * (p.k1 + 1.0) / (tf + p.k1 * (1.0 - p.b + p.b * length / avg))
+        return max(1, min(255, round(part / (p.k1 + 1.0) * 255.0)))
+
+    def remove(self, uri: str) -> None:
+        slot = self._slot_of.pop(uri, None)
+        if slot is None:
+            return
+        self._alive[slot] = 0
+        self._total_length -= self._length[slot]
+        self._live -= 1
+
+    def _term_id(self, term: str) -> int:
+        tid = self._vocab.get(term)
+        if tid is None:
+            tid = self._vocab[term] = len(self._terms)
+            self._terms.append(term)
+            self._postings.append(_Postings())
+            self._df.append(0)
+        return tid
+
+    def _subject_id(self, subject: str) -> int:
+        key = fold(subject).strip()
+        return self._subject_ids.setdefault(key, len(self._subject_ids))
+
+    def _idf(self, term: str) -> float:
+        tid = self._vocab.get(term)
+        df = self._df[tid] if tid is not None else 0
+        n = max(self._live, 1)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def _distinctive(self, counts: Counter[str], limit: int) -> list[tuple[str, float]]:
+        """The `limit` terms with the highest tf * idf (ties by term)."""
+        weighted = [(tf * self._idf(term), term, tf) for term, tf in counts.items()]
+        best = heapq.nlargest(limit, weighted, key=lambda w: (w[0], w[1]))
+        return [(term, float(tf)) for _w, term, tf in best]
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, uri: str) -> tuple[str, str] | None:
+        """(slug, headline) of a live document."""
+        slot = self._slot_of.get(uri)
+        if slot is None or not self._alive[slot]:
+            return None
+        return self._slugs[slot], self._headlines[slot]
+
+    def eligible(self, uri: str, now: datetime) -> bool:
+        slot = self._slot_of.get(uri)
+        if slot is None or not self._alive[slot]:
+            return False
+        visible = self._visible_from[slot]
+        return math.isnan(visible) or visible <= now.timestamp()
+
+    def search(
+        self, query: Doc, *, now: datetime, k: int = 5, exclude: Iterable[str] = ()
+    ) -> list[Scored]:
+        """The top k related live, visible documents, never the query itself."""
+        p = self.params
+        terms = self._query_terms(query)
+        if not terms or self._live == 0 or k <= 0:
+            return []
+        hits = self._bm25(terms)
+        slots, text, matched = hits.totals()
+        keep = (text >= p.min_text_score) & (matched >= p.min_matched_terms)
+        slots, text = slots[keep], text[keep]
+        mask = self._eligible_mask(slots, now, {query.uri, *exclude})
+        slots, text = slots[mask], text[mask]
+        if slots.size == 0:
+            return []
+        if slots.size > p.rerank_depth:
+            top = np.argpartition(-text, p.rerank_depth - 1)[: p.rerank_depth]
+            slots, text = slots[top], text[top]
+        ranked = self._rerank(query, slots, text)
+        ranked.sort(key=lambda r: (-r[0], self._uris[r[1]]))
+        chosen = ranked[:k]
+        why = hits.matched_terms([slot for _s, slot, _t in chosen], terms)
+        return [
+            Scored(uri=self._uris[slot], slug=self._slugs[slot], headline=self._headlines[slot],
+                   score=score, text_score=round(ts, 6), matched_terms=why[slot])
+            for score, slot, ts in chosen
+        ]
+
+    def _query_terms(self, query: Doc) -> list[tuple[str, float]]:
+        """The query's most distinctive known terms, weighted (1 + log tf) * idf."""
+        counts = weighted_terms(query, self.params)
+        known = Counter({t: c for t, c in counts.items() if t in self._vocab})
+        chosen = self._distinctive(known, self.params.query_terms)
+        return [(t, (1.0 + math.log(tf)) * self._idf(t)) for t, tf in chosen]
+
+    def _bm25(self, terms: list[tuple[str, float]]) -> _Hits:
+        """Every posting of the query terms, weighted query weight * idf * BM25 tf part."""
+        slots, impacts, weights = [], [], []
+        best = 0.0
+        for term, qweight in terms:
+            post = self._postings[self._vocab[term]]
+            slots.append(np.frombuffer(post.slots, dtype=np.int32))
+            impacts.append(np.frombuffer(post.impacts, dtype=np.uint8))
+            weight = qweight * self._idf(term)
+            weights.append(weight)
+            best += weight
+        counts = np.fromiter((a.size for a in slots), dtype=np.int64, count=len(slots))
+        term_of = np.repeat(np.arange(len(terms), dtype=np.int32), counts)
+        scale = np.asarray(weights, dtype=np.float64) / (best * 255.0)
+        contribution = np.concatenate(impacts) * scale[term_of]
+        return _Hits(np.concatenate(slots), term_of, contribution, len(self._uris))
+
+    def _eligible_mask(self, slots: np.ndarray, now: datetime, exclude: set[str]) -> np.ndarray:
+        alive = np.frombuffer(self._alive, dtype=np.uint8)[slots].astype(bool)
+        visible = np.frombuffer(self._visible_from, dtype=np.float64)[slots]
+        with np.errstate(invalid="ignore"):
+            shown = np.isnan(visible) | (visible <= now.timestamp())
+        mask = alive & shown
+        for uri in exclude:
+            slot = self._slot_of.get(uri)
+            if slot is not None:
+                mask &= slots != slot
+        return mask
+
+    def _rerank(
+        self, query: Doc, slots: np.ndarray, text: np.ndarray
+    ) -> list[tuple[float, int, float]]:
+        """(final score, slot, text score): text boosted by recency, plus subject overlap."""
+        p = self.params
+        folded = (fold(x).strip() for x in query.subjects)
+        subjects = frozenset(self._subject_ids[s] for s in folded if s in self._subject_ids)
+        when = _ts(query.published)
+        out = []
+        for slot, ts in zip(slots.tolist(), text.tolist(), strict=True):
+            recency = _recency(when, self._published[slot], p.recency_days)
+            overlap = _jaccard(subjects, self._subjects[slot])
+            score = ts * (1.0 + p.recency_weight * recency) + p.subject_weight * overlap
+            out.append((round(score, 6), slot, ts))
+        return out
+
+
+@dataclass(frozen=True)
+class _Hits:
+    """The postings a query touched: slot, query term index and score contribution."""
+
+    slots: np.ndarray
+    term_of: np.ndarray
+    contribution: np.ndarray
+    size: int
+
+    def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(slots, normalised text score, number of query terms matched) of every hit."""
+        summed = np.bincount(self.slots, weights=self.contribution, minlength=self.size)
+        matched = np.bincount(self.slots, minlength=self.size)
+        found = np.flatnonzero(matched)
+        return found, summed[found], matched[found]
+
+    def matched_terms(
+        self, chosen: list[int], terms: list[tuple[str, float]], limit: int = 8
+    ) -> dict[int, tuple[str, ...]]:
+        """For each chosen slot, its matching query terms, biggest contribution first."""
+        where = np.flatnonzero(np.isin(self.slots, np.asarray(chosen, dtype=np.int32)))
+        found: dict[int, list[tuple[float, str]]] = {slot: [] for slot in chosen}
+        for i in where.tolist():
+            term = terms[int(self.term_of[i])][0]
+            found[int(self.slots[i])].append((float(self.contribution[i]), term))
+        return {slot: tuple(t for _c, t in sorted(hits, key=lambda h: (-h[0], h[1]))[:limit])
+                for slot, hits in found.items()}
+
+
+def _recency(when: float, then: float, days: float) -> float:
+    if math.isnan(when) or math.isnan(then):
+        return 0.0
+    return math.exp(-abs(when - then) / 86_400.0 / days)
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def build(docs: Sequence[Doc], params: Params = DEFAULT) -> RelatedIndex:
+    index = RelatedIndex(params)
+    for doc in docs:
+        index.add(doc)
+    return index
