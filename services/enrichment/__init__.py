@@ -1,0 +1,1 @@
+"""Enrichment: author cards and related links for every ingested article."""

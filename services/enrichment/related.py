@@ -193,8 +193,13 @@ class RelatedIndex:
     # -- writing ---------------------------------------------------------------
 
     def add(self, doc: Doc) -> None:
-        """Insert or replace a document (a new version replaces the old one)."""
+        """Insert or replace a document (a new version replaces the old one).
+
+        A killed document only removes what was there: it can never be linked.
+        """
         self.remove(doc.uri)
+        if doc.killed:
+            return
         counts = weighted_terms(doc, self.params)
         slot = len(self._uris)
         length = float(sum(counts.values()))
@@ -212,7 +217,7 @@ class RelatedIndex:
         self._length.append(length)
         self._published.append(_ts(doc.published))
         self._visible_from.append(_ts(doc.visible_from))
-        self._alive.append(0 if doc.killed else 1)
+        self._alive.append(1)
         self._slot_of[doc.uri] = slot
 
     def _impact(self, tf: float, length: float) -> int:

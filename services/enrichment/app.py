@@ -1,0 +1,110 @@
+"""Wiring only: settings -> store, broker, consumers, outbox relay, HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from faststream.redis import RedisBroker
+from starlette.exceptions import HTTPException
+
+from services.enrichment.handlers import Enrichment, http_router
+from services.enrichment.settings import Settings
+from services.enrichment.store import Store
+from shared import names
+from shared.infra.consumer import (
+    RedisDeadLetters,
+    Route,
+    StreamConsumer,
+    consumer_name,
+    ensure_group,
+)
+from shared.infra.http import broker_is_ready, ops_router
+from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+from shared.models import Article, AuthorProfile
+
+PROBLEM = "application/problem+json"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+    broker = RedisBroker(settings.redis_url)
+    holder: dict[str, Enrichment] = {}
+    redis_holder: dict[str, aioredis.Redis] = {}
+
+    async def on_article(event):  # type: ignore[no-untyped-def]
+        await holder["service"].on_article(event)
+
+    async def on_author(event):  # type: ignore[no-untyped-def]
+        await holder["service"].on_author(event)
+
+    def dead_letters() -> RedisDeadLetters:
+        return RedisDeadLetters(redis_holder["redis"], names.dead_letter_stream(names.ENRICHMENT))
+
+    streams = {
+        names.ARTICLES_INGESTED: {names.ARTICLE_INGESTED: Route(Article, on_article)},
+        names.AUTHORS_UPDATED: {names.AUTHOR_UPDATED: Route(AuthorProfile, on_author)},
+    }
+    for stream, routes in streams.items():
+        StreamConsumer(
+            broker=broker, stream=stream, group=names.ENRICHMENT_GROUP,
+            consumer=consumer_name(names.ENRICHMENT), routes=routes, dead_letters=dead_letters,
+            claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries,
+        ).register()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(str(settings.db_path))
+        redis = aioredis.from_url(settings.redis_url)
+        redis_holder["redis"] = redis
+        relay = OutboxRelay(store.db, RedisStreamWriter(redis))
+        service = Enrichment(store, now=now, on_commit=relay.notify)
+        await service.load()
+        holder["service"] = service
+        app.state.store, app.state.service, app.state.relay = store, service, relay
+        for stream in streams:
+            await ensure_group(redis, stream, names.ENRICHMENT_GROUP)
+        await broker.start()
+        relay_task = asyncio.create_task(relay.run(), name="enrichment-outbox-relay")
+        try:
+            yield
+        finally:
+            await broker.stop()
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await redis.aclose()
+            await store.close()
+
+    app = FastAPI(title="galley enrichment", lifespan=lifespan)
+    app.state.broker = broker
+    app.include_router(ops_router(lambda: broker_is_ready(broker)))
+    app.include_router(http_router(lambda: holder["service"]))
+    _problem_details(app)
+    return app
+
+
+def _problem_details(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"type": "about:blank", "title": "Invalid request", "status": 422,
+                             "detail": "; ".join(f"{'/'.join(map(str, e['loc']))}: {e['msg']}"
+                                                 for e in errors), "errors": errors},
+                            status_code=422, media_type=PROBLEM)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"type": "about:blank", "title": str(exc.detail),
+                             "status": exc.status_code, "detail": str(exc.detail)},
+                            status_code=exc.status_code, media_type=PROBLEM)
