@@ -258,23 +258,19 @@ class Store:
     # --- the delivery log -----------------------------------------------------
     async def deliveries(self, sub_id: str, *, state: str | None = None,
                          limit: int = 100) -> list[dict[str, Any]]:
-        rows = await self.db.fetchall(
-            "SELECT d.*, e.type AS event_type, e.subject FROM deliveries d"
-            " JOIN events e ON e.event_id = d.event_id WHERE d.subscription_id = ?"
-            " AND (? IS NULL OR d.state = ?) ORDER BY d.seq DESC LIMIT ?",
-            (sub_id, state, state, limit))
-        ids = [r["id"] for r in rows]
-        tries = await self._attempts(ids)
-        return [_log_entry(r, tries.get(r["id"], [])) for r in rows]
+        return await self._log("d.subscription_id = ? AND (? IS NULL OR d.state = ?)"
+                               " ORDER BY d.seq DESC LIMIT ?", (sub_id, state, state, limit))
 
     async def delivery(self, sub_id: str, delivery_id: str) -> dict[str, Any] | None:
+        found = await self._log("d.subscription_id = ? AND d.id = ?", (sub_id, delivery_id))
+        return found[0] if found else None
+
+    async def _log(self, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(
             "SELECT d.*, e.type AS event_type, e.subject FROM deliveries d"
-            " JOIN events e ON e.event_id = d.event_id"
-            " WHERE d.subscription_id = ? AND d.id = ?", (sub_id, delivery_id))
-        if not rows:
-            return None
-        return _log_entry(rows[0], (await self._attempts([delivery_id])).get(delivery_id, []))
+            f" JOIN events e ON e.event_id = d.event_id WHERE {where}", params)
+        tries = await self._attempts([r["id"] for r in rows])
+        return [_log_entry(r, tries.get(r["id"], [])) for r in rows]
 
     async def _attempts(self, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         if not ids:
