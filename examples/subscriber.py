@@ -21,8 +21,14 @@ STREAM = "articles.published"  # the stream contract: see docs/subscribers.md
 def handle(fields: dict[str, str]) -> None:
     article = json.loads(fields["data"])
     action = "REMOVE" if fields["type"] == "article.killed" else "UPSERT"
-    print(action, fields["type"], fields["subject"], f"v{article['version']}", article["url"],
-          flush=True)
+    print(
+        action,
+        fields["type"],
+        fields["subject"],
+        f"v{article['version']}",
+        article["url"],
+        flush=True,
+    )
 
 
 def run(url: str, group: str, limit: int | None) -> None:

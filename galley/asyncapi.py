@@ -57,8 +57,11 @@ def _payload(event_type: str, model: type[BaseModel], stream: str) -> dict[str, 
         "$ref": REF.format(model=model.__name__),
         "description": f"The {model.__name__}; on the stream `{stream}` the JSON text of it.",
     }
-    return {"type": "object", "required": ["specversion", "id", "source", "type", "time", "data"],
-            "properties": props}
+    return {
+        "type": "object",
+        "required": ["specversion", "id", "source", "type", "time", "data"],
+        "properties": props,
+    }
 
 
 def _schemas() -> dict[str, Any]:
@@ -81,12 +84,15 @@ def document() -> dict[str, Any]:
             "contentType": "application/json",
             "payload": _payload(event_type, model, stream),
         }
-        channel = channels.setdefault(_key(stream), {
-            "address": stream,
-            "description": f"Redis stream `{stream}`: one entry per event, fields = "
-                           "CloudEvents attributes plus `data`.",
-            "messages": {},
-        })
+        channel = channels.setdefault(
+            _key(stream),
+            {
+                "address": stream,
+                "description": f"Redis stream `{stream}`: one entry per event, fields = "
+                "CloudEvents attributes plus `data`.",
+                "messages": {},
+            },
+        )
         channel["messages"][key] = {"$ref": f"#/components/messages/{key}"}
     operations = {
         f"send_{name}": {
@@ -110,8 +116,11 @@ def document() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": {
-            "redis": {"host": "127.0.0.1:6379", "protocol": "redis",
-                      "description": "The Redis server given by REDIS_URL."},
+            "redis": {
+                "host": "127.0.0.1:6379",
+                "protocol": "redis",
+                "description": "The Redis server given by REDIS_URL.",
+            },
         },
         "channels": channels,
         "operations": operations,

@@ -107,8 +107,12 @@ async def follow(
 
 
 async def replay(
-    redis: Any, *, from_start: bool = True, live: bool = True,
-    stream: str = names.ARTICLES_PUBLISHED, block_ms: int = 1000,
+    redis: Any,
+    *,
+    from_start: bool = True,
+    live: bool = True,
+    stream: str = names.ARTICLES_PUBLISHED,
+    block_ms: int = 1000,
 ) -> AsyncIterator[Entry]:
     """History (current versions) then live events, each event id at most once."""
     seen: set[str] = set()
@@ -131,28 +135,38 @@ async def replay(
 def describe(entry: Entry, as_json: bool = False) -> str:
     data = entry.event.data
     if as_json:
-        return json.dumps({"entry_id": entry.entry_id, **entry.event.model_dump(mode="json")},
-                          ensure_ascii=False)
-    return (f"{entry.entry_id}  {entry.event.type:<17}  {entry.event.subject}  "
-            f"v{data.get('version')}  {data.get('headline', '')}")
+        return json.dumps(
+            {"entry_id": entry.entry_id, **entry.event.model_dump(mode="json")}, ensure_ascii=False
+        )
+    return (
+        f"{entry.entry_id}  {entry.event.type:<17}  {entry.event.subject}  "
+        f"v{data.get('version')}  {data.get('headline', '')}"
+    )
 
 
 async def _run(args: argparse.Namespace) -> None:
     redis = aioredis.from_url(args.redis)
     try:
-        async for entry in replay(redis, from_start=args.from_start, live=not args.no_follow,
-                                  stream=args.stream):
+        async for entry in replay(
+            redis, from_start=args.from_start, live=not args.no_follow, stream=args.stream
+        ):
             print(describe(entry, args.json), flush=True)
     finally:
         await redis.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m galley.replay", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m galley.replay",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis URL")
-    parser.add_argument("--from-start", action="store_true",
-                        help="list the current version of every published article first")
+    parser.add_argument(
+        "--from-start",
+        action="store_true",
+        help="list the current version of every published article first",
+    )
     parser.add_argument("--no-follow", action="store_true", help="stop after the history")
     parser.add_argument("--json", action="store_true", help="one JSON event per line")
     parser.add_argument("--stream", default=names.ARTICLES_PUBLISHED, help=argparse.SUPPRESS)

@@ -54,25 +54,32 @@ def create_app(
         db = await Database.open(settings.db_path, schema=ALL_SCHEMA)
         store = Store(db)
         redis = aioredis.from_url(settings.redis_url)
-        client = httpx.AsyncClient(follow_redirects=False, timeout=settings.timeout,
-                                   transport=transport, trust_env=False)
-        dispatcher = Dispatcher(store, HttpSender(client), settings, resolver=resolver,
-                                now=now, rand=rand)
+        client = httpx.AsyncClient(
+            follow_redirects=False, timeout=settings.timeout, transport=transport, trust_env=False
+        )
+        dispatcher = Dispatcher(
+            store, HttpSender(client), settings, resolver=resolver, now=now, rand=rand
+        )
         app.state.store, app.state.dispatcher = store, dispatcher
         consumer = StreamConsumer(
-            broker=broker, stream=names.ARTICLES_PUBLISHED, group=names.WEBHOOKS_GROUP,
+            broker=broker,
+            stream=names.ARTICLES_PUBLISHED,
+            group=names.WEBHOOKS_GROUP,
             consumer=consumer_name(names.WEBHOOKS),
-            routes={t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
-                    for t in names.PUBLISHED_EVENT_TYPES},
-            dead_letters=lambda: RedisDeadLetters(
-                redis, names.dead_letter_stream(names.WEBHOOKS)),
+            routes={
+                t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
+                for t in names.PUBLISHED_EVENT_TYPES
+            },
+            dead_letters=lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.WEBHOOKS)),
             claim_idle_ms=settings.claim_idle_ms,
         )
         consumer.register()
         await ensure_group(redis, names.ARTICLES_PUBLISHED, names.WEBHOOKS_GROUP)
         await broker.start()
-        tasks = [asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"),
-                 asyncio.create_task(keep_consuming([consumer], redis), name="webhook-heal")]
+        tasks = [
+            asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"),
+            asyncio.create_task(keep_consuming([consumer], redis), name="webhook-heal"),
+        ]
         try:
             yield
         finally:
@@ -87,10 +94,14 @@ def create_app(
     app = FastAPI(title="galley webhooks", lifespan=lifespan)
     app.state.broker = broker
     app.include_router(ops_router(lambda: broker_is_ready(broker)))
-    app.include_router(make_router(
-        now=now, resolver=resolver, allow_loopback=settings.allow_loopback,
-        notify=lambda: app.state.dispatcher.notify(),
-    ))
+    app.include_router(
+        make_router(
+            now=now,
+            resolver=resolver,
+            allow_loopback=settings.allow_loopback,
+            notify=lambda: app.state.dispatcher.notify(),
+        )
+    )
     _problem_handlers(app)
     return app
 
@@ -102,12 +113,13 @@ def _problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"pointer": "/" + "/".join(str(p) for p in e["loc"][1:]), "detail": e["msg"]}
-                  for e in exc.errors()]
+        errors = [
+            {"pointer": "/" + "/".join(str(p) for p in e["loc"][1:]), "detail": e["msg"]}
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors)
         return Problem(422, "Invalid request", detail, errors=errors).response(request.url.path)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(
-            request.url.path)
+        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(request.url.path)

@@ -55,7 +55,9 @@ class HttpSender:
     async def send(self, target: ssrf.Target, headers: dict[str, str], body: str) -> Response:
         host = httpx.URL(target.url).netloc.decode("ascii")
         request = self._client.build_request(
-            "POST", pinned_url(target), content=body.encode(),
+            "POST",
+            pinned_url(target),
+            content=body.encode(),
             headers={**headers, "host": host, "user-agent": USER_AGENT},
             extensions={"sni_hostname": target.host},
         )
@@ -155,14 +157,20 @@ class Dispatcher:
         finished = self._now()
         outcome = self.judge(due, response, finished)
         await self._store.record_attempt(due, outcome, finished)
-        log.info("webhook %s to %s: %s (%s)", due.id, due.subscription_id, outcome.state,
-                 outcome.error or outcome.status)
+        log.info(
+            "webhook %s to %s: %s (%s)",
+            due.id,
+            due.subscription_id,
+            outcome.state,
+            outcome.error or outcome.status,
+        )
         return outcome
 
     async def _post(self, due: Due, now: datetime) -> Response:
         try:
-            target = await ssrf.check(due.url, self._resolver,
-                                      allow_loopback=self._settings.allow_loopback)
+            target = await ssrf.check(
+                due.url, self._resolver, allow_loopback=self._settings.allow_loopback
+            )
         except (ssrf.BadURL, ssrf.RefusedAddress) as exc:
             return Response(None, f"refused by the SSRF guard: {exc}")
         timestamp = int(now.timestamp())  # fresh on every attempt
@@ -178,10 +186,15 @@ class Dispatcher:
             return Outcome(response.status, "HTTP 410 Gone: endpoint disabled", "disabled", None)
         retry_after = (
             domain.retry_after_seconds(response.retry_after, now)
-            if response.status in (429, 503) else None
+            if response.status in (429, 503)
+            else None
         )
         next_at = domain.next_attempt_at(
-            due.attempts + 1 - due.round_start, self._settings.retry_schedule, now,
-            jitter=self._settings.jitter, rand=self._rand, retry_after=retry_after,
+            due.attempts + 1 - due.round_start,
+            self._settings.retry_schedule,
+            now,
+            jitter=self._settings.jitter,
+            rand=self._rand,
+            retry_after=retry_after,
         )
         return Outcome(response.status, error, "pending" if next_at else "failed", next_at)

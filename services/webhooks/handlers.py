@@ -26,7 +26,8 @@ class SubscriptionIn(BaseModel):
 
     url: str = Field(min_length=1, max_length=ssrf.MAX_URL_LENGTH)
     event_types: list[PublishedType] = Field(
-        default_factory=lambda: list(names.PUBLISHED_EVENT_TYPES), min_length=1)
+        default_factory=lambda: list(names.PUBLISHED_EVENT_TYPES), min_length=1
+    )
     subject_filter: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
@@ -38,8 +39,13 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
     def response(self, instance: str | None = None) -> JSONResponse:
-        body = {"type": "about:blank", "title": self.title, "status": self.status,
-                "detail": self.detail, **self.extra}
+        body = {
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            **self.extra,
+        }
         if instance:
             body["instance"] = instance
         return JSONResponse(body, status_code=self.status, media_type="application/problem+json")
@@ -71,9 +77,12 @@ def make_router(
             raise Problem(422, "Invalid webhook URL", str(exc)) from None
         except ssrf.RefusedAddress as exc:
             raise Problem(400, "Webhook URL refused", str(exc)) from None
-        sub = domain.Subscription(id=new_id("sub"), url=body.url,
-                                  event_types=tuple(dict.fromkeys(body.event_types)),
-                                  subject_filter=body.subject_filter)
+        sub = domain.Subscription(
+            id=new_id("sub"),
+            url=body.url,
+            event_types=tuple(dict.fromkeys(body.event_types)),
+            subject_filter=body.subject_filter,
+        )
         secret = domain.new_secret(secrets.token_bytes(32))
         store = _store(request)
         await store.add_subscription(sub, secret, now())
@@ -107,7 +116,9 @@ def make_router(
 
     @router.get("/{sub_id}/deliveries")
     async def log(
-        sub_id: str, request: Request, state: DeliveryState | None = None,
+        sub_id: str,
+        request: Request,
+        state: DeliveryState | None = None,
         limit: int = Query(100, ge=1, le=1000),
     ) -> list[dict[str, Any]]:
         store = _store(request)
@@ -147,7 +158,11 @@ def make_on_published(
     async def on_published(event: Envelope[PublishedArticle]) -> None:
         body = domain.event_body(event.model_dump(mode="json", exclude_none=True))
         queued = await store.accept_event(
-            event.id, event.type, event.subject, body, now(),
+            event.id,
+            event.type,
+            event.subject,
+            body,
+            now(),
             lambda subs, received: domain.recipients(subs, event.type, event.subject, received),
         )
         if queued:

@@ -11,7 +11,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 # Upper bounds of the waits between attempts (seconds); jitter only shortens them,
 # so the last retry happens at most ~3 days after the first attempt.
 DEFAULT_RETRY_SCHEDULE = (
-    5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 72000.0,
+    5.0,
+    300.0,
+    1800.0,
+    7200.0,
+    18000.0,
+    36000.0,
+    50400.0,
+    72000.0,
+    72000.0,
 )
 
 

@@ -104,9 +104,7 @@ def refusal(ip: IP, *, allow_loopback: bool = False) -> str | None:
 
 async def system_resolver(host: str, port: int) -> list[str]:
     """Resolve with the OS resolver (getaddrinfo), all address families."""
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        host, port, type=socket.SOCK_STREAM
-    )
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

@@ -124,14 +124,18 @@ def new_id(prefix: str) -> str:
 
 def _subscription(row: aiosqlite.Row) -> Subscription:
     return Subscription(
-        id=row["id"], url=row["url"], event_types=tuple(json.loads(row["event_types"])),
-        subject_filter=row["subject_filter"], active=row["state"] == "active",
+        id=row["id"],
+        url=row["url"],
+        event_types=tuple(json.loads(row["event_types"])),
+        subject_filter=row["subject_filter"],
+        active=row["state"] == "active",
     )
 
 
 def _public(row: aiosqlite.Row) -> dict[str, Any]:
-    out = {k: row[k] for k in ("id", "url", "subject_filter", "state", "disabled_reason",
-                               "created_at")}
+    out = {
+        k: row[k] for k in ("id", "url", "subject_filter", "state", "disabled_reason", "created_at")
+    }
     out["event_types"] = json.loads(row["event_types"])
     return out
 
@@ -146,8 +150,14 @@ class Store:
             await conn.execute(
                 "INSERT INTO subscriptions(id, url, event_types, subject_filter, secret,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (sub.id, sub.url, json.dumps(list(sub.event_types)), sub.subject_filter,
-                 secret, now.isoformat()),
+                (
+                    sub.id,
+                    sub.url,
+                    json.dumps(list(sub.event_types)),
+                    sub.subject_filter,
+                    secret,
+                    now.isoformat(),
+                ),
             )
 
     async def subscriptions(self) -> list[dict[str, Any]]:
@@ -167,7 +177,8 @@ class Store:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE subscriptions SET state = 'active', disabled_reason = NULL WHERE id = ?",
-                (sub_id,))
+                (sub_id,),
+            )
             return bool(cur.rowcount)
 
     # --- consuming events -----------------------------------------------------
@@ -186,22 +197,40 @@ class Store:
                 return 0
             await conn.execute(
                 "INSERT OR IGNORE INTO events(event_id, type, subject, body, received_at)"
-                " VALUES (?, ?, ?, ?, ?)", (event_id, event_type, subject, body, now.isoformat()))
-            subs = [_subscription(r) for r in await conn.execute_fetchall(
-                "SELECT * FROM subscriptions ORDER BY created_at, id")]
-            received = {r[0] for r in await conn.execute_fetchall(
-                "SELECT subscription_id FROM received WHERE subject = ?", (subject or "",))}
+                " VALUES (?, ?, ?, ?, ?)",
+                (event_id, event_type, subject, body, now.isoformat()),
+            )
+            subs = [
+                _subscription(r)
+                for r in await conn.execute_fetchall(
+                    "SELECT * FROM subscriptions ORDER BY created_at, id"
+                )
+            ]
+            received = {
+                r[0]
+                for r in await conn.execute_fetchall(
+                    "SELECT subscription_id FROM received WHERE subject = ?", (subject or "",)
+                )
+            }
             chosen = pick(subs, received)
             for sub_id in chosen:
                 await conn.execute(
                     "INSERT OR IGNORE INTO deliveries(id, subscription_id, event_id,"
                     " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (new_id("msg"), sub_id, event_id, now.timestamp(), now.isoformat(),
-                     now.isoformat()))
+                    (
+                        new_id("msg"),
+                        sub_id,
+                        event_id,
+                        now.timestamp(),
+                        now.isoformat(),
+                        now.isoformat(),
+                    ),
+                )
                 if subject:
                     await conn.execute(
                         "INSERT OR IGNORE INTO received(subscription_id, subject) VALUES (?, ?)",
-                        (sub_id, subject))
+                        (sub_id, subject),
+                    )
             return len(chosen)
 
     # --- dispatching ----------------------------------------------------------
@@ -218,14 +247,17 @@ class Store:
                 "UPDATE deliveries SET lease_until = ? WHERE id = ? AND attempts = ?"
                 " AND state = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries l"
                 " WHERE l.subscription_id = ? AND l.lease_until > ?)",
-                (at + seconds, due.id, due.attempts, due.subscription_id, at))
+                (at + seconds, due.id, due.attempts, due.subscription_id, at),
+            )
             return bool(cur.rowcount)
 
     async def release(self, due: Due) -> None:
         """Give an unfinished attempt back (shutdown), so it runs again without waiting."""
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE deliveries SET lease_until = NULL"
-                               " WHERE id = ? AND attempts = ?", (due.id, due.attempts))
+            await conn.execute(
+                "UPDATE deliveries SET lease_until = NULL WHERE id = ? AND attempts = ?",
+                (due.id, due.attempts),
+            )
 
     async def record_attempt(self, due: Due, outcome: Outcome, at: datetime) -> None:
         """Log the attempt and move the delivery on; a 'disabled' outcome stops the endpoint."""
@@ -236,13 +268,23 @@ class Store:
                 "UPDATE deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?,"
                 " next_attempt_at = ?, lease_until = NULL, updated_at = ?"
                 " WHERE id = ? AND attempts = ?",
-                (outcome.state, n, outcome.status, outcome.error, next_at, at.isoformat(),
-                 due.id, due.attempts))
+                (
+                    outcome.state,
+                    n,
+                    outcome.status,
+                    outcome.error,
+                    next_at,
+                    at.isoformat(),
+                    due.id,
+                    due.attempts,
+                ),
+            )
             if not cur.rowcount:  # deleted or redelivered meanwhile
                 return
             await conn.execute(
                 "INSERT INTO attempts(delivery_id, n, at, status, error) VALUES (?, ?, ?, ?, ?)",
-                (due.id, n, at.isoformat(), outcome.status, outcome.error))
+                (due.id, n, at.isoformat(), outcome.status, outcome.error),
+            )
             if outcome.state == "disabled":
                 await self._disable(conn, due.subscription_id, outcome.error or "disabled")
 
@@ -250,16 +292,22 @@ class Store:
     async def _disable(conn: aiosqlite.Connection, sub_id: str, reason: str) -> None:
         await conn.execute(
             "UPDATE subscriptions SET state = 'disabled', disabled_reason = ? WHERE id = ?",
-            (reason, sub_id))
+            (reason, sub_id),
+        )
         await conn.execute(
             "UPDATE deliveries SET state = 'disabled', next_attempt_at = NULL"
-            " WHERE subscription_id = ? AND state = 'pending'", (sub_id,))
+            " WHERE subscription_id = ? AND state = 'pending'",
+            (sub_id,),
+        )
 
     # --- the delivery log -----------------------------------------------------
-    async def deliveries(self, sub_id: str, *, state: str | None = None,
-                         limit: int = 100) -> list[dict[str, Any]]:
-        return await self._log("d.subscription_id = ? AND (? IS NULL OR d.state = ?)"
-                               " ORDER BY d.seq DESC LIMIT ?", (sub_id, state, state, limit))
+    async def deliveries(
+        self, sub_id: str, *, state: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return await self._log(
+            "d.subscription_id = ? AND (? IS NULL OR d.state = ?) ORDER BY d.seq DESC LIMIT ?",
+            (sub_id, state, state, limit),
+        )
 
     async def delivery(self, sub_id: str, delivery_id: str) -> dict[str, Any] | None:
         found = await self._log("d.subscription_id = ? AND d.id = ?", (sub_id, delivery_id))
@@ -268,7 +316,9 @@ class Store:
     async def _log(self, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(
             "SELECT d.*, e.type AS event_type, e.subject FROM deliveries d"
-            f" JOIN events e ON e.event_id = d.event_id WHERE {where}", params)
+            f" JOIN events e ON e.event_id = d.event_id WHERE {where}",
+            params,
+        )
         tries = await self._attempts([r["id"] for r in rows])
         return [_log_entry(r, tries.get(r["id"], [])) for r in rows]
 
@@ -277,12 +327,13 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         rows = await self.db.fetchall(
-            f"SELECT * FROM attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, n",
-            ids)
+            f"SELECT * FROM attempts WHERE delivery_id IN ({marks}) ORDER BY delivery_id, n", ids
+        )
         out: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             out.setdefault(r["delivery_id"], []).append(
-                {"n": r["n"], "at": r["at"], "status": r["status"], "error": r["error"]})
+                {"n": r["n"], "at": r["at"], "status": r["status"], "error": r["error"]}
+            )
         return out
 
     async def redeliver(self, sub_id: str, now: datetime, delivery_id: str | None = None) -> int:
@@ -297,7 +348,8 @@ class Store:
                 "UPDATE deliveries SET state = 'pending', round_start = attempts,"
                 " next_attempt_at = ?, updated_at = ?"
                 f" WHERE subscription_id = ? AND {where}",
-                (now.timestamp(), now.isoformat(), sub_id, *params))
+                (now.timestamp(), now.isoformat(), sub_id, *params),
+            )
             return int(cur.rowcount)
 
 
@@ -315,7 +367,9 @@ def _log_entry(row: aiosqlite.Row, tries: list[dict[str, Any]]) -> dict[str, Any
         "last_error": row["last_error"],
         "next_attempt_at": (
             datetime.fromtimestamp(next_at, UTC).isoformat()
-            if next_at is not None and row["state"] == "pending" else None),
+            if next_at is not None and row["state"] == "pending"
+            else None
+        ),
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "history": tries,

@@ -46,19 +46,25 @@ class Harness:
 
     async def settled(self, sub_id: str, count: int) -> list[dict[str, Any]]:
         """The log once `count` deliveries exist and none is pending any more."""
+
         async def done() -> list[dict[str, Any]] | None:
             entries = await self.log(sub_id)
             if len(entries) == count and all(e["state"] != "pending" for e in entries):
                 return entries
             return None
+
         result: list[dict[str, Any]] = await eventually(done)
         return result
 
 
 def settings_for(redis_url: str, data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "redis_url": redis_url, "data_dir": data_dir, "allow_loopback": True,
-        "retry_schedule": FAST_SCHEDULE, "poll_interval": 0.02, "timeout": 5.0,
+        "redis_url": redis_url,
+        "data_dir": data_dir,
+        "allow_loopback": True,
+        "retry_schedule": FAST_SCHEDULE,
+        "poll_interval": 0.02,
+        "timeout": 5.0,
         **overrides,
     }
     return Settings(**values)
@@ -75,17 +81,20 @@ Start = Callable[..., Awaitable[Harness]]
 
 
 @pytest_asyncio.fixture
-async def start_webhooks(
-    redis_server: Any, redis: Any, tmp_path: Path
-) -> AsyncIterator[Start]:
+async def start_webhooks(redis_server: Any, redis: Any, tmp_path: Path) -> AsyncIterator[Start]:
     """Start the service with setting overrides and create_app keywords (resolver, transport)."""
     async with contextlib.AsyncExitStack() as stack:
+
         async def start(*, wiring: dict[str, Any] | None = None, **overrides: Any) -> Harness:
-            app = create_app(settings_for(redis_server.url, tmp_path, **overrides),
-                             **(wiring or {}))
+            app = create_app(
+                settings_for(redis_server.url, tmp_path, **overrides), **(wiring or {})
+            )
             await stack.enter_async_context(app.router.lifespan_context(app))
-            http = await stack.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://webhooks"))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url="http://webhooks"
+                )
+            )
             return Harness(app, http, redis)
 
         yield start

@@ -25,8 +25,15 @@ class Reply:
 
 Script = Callable[[Received, int], Reply]  # (request, how many came before it on this path)
 
-REASONS = {200: "OK", 204: "No Content", 302: "Found", 410: "Gone", 429: "Too Many Requests",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    204: "No Content",
+    302: "Found",
+    410: "Gone",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class Receiver:
@@ -70,9 +77,12 @@ class Receiver:
                 await asyncio.sleep(reply.delay)
             if reply.gate is not None:
                 await reply.gate.wait()
-            head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}",
-                    "content-length: 0", "connection: close",
-                    *(f"{k}: {v}" for k, v in reply.headers.items())]
+            head = [
+                f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}",
+                "content-length: 0",
+                "connection: close",
+                *(f"{k}: {v}" for k, v in reply.headers.items()),
+            ]
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):

@@ -53,10 +53,12 @@ async def test_a_tampered_body_fails_verification(webhooks: Harness, receiver: R
 async def test_event_types_and_subject_filter_limit_what_a_subscription_receives(
     webhooks: Harness, receiver: Receiver
 ) -> None:
-    only_updates = await webhooks.subscribe(receiver.url("/updates"),
-                                            event_types=[names.ARTICLE_UPDATED])
-    only_sport = await webhooks.subscribe(receiver.url("/sport"),
-                                          subject_filter="urn:newsroom:sport-*")
+    only_updates = await webhooks.subscribe(
+        receiver.url("/updates"), event_types=[names.ARTICLE_UPDATED]
+    )
+    only_sport = await webhooks.subscribe(
+        receiver.url("/sport"), subject_filter="urn:newsroom:sport-*"
+    )
     await webhooks.publish(event(names.ARTICLE_PUBLISHED, "sport-derby"))
     await webhooks.publish(event(names.ARTICLE_PUBLISHED, "politics-vote"))
     await webhooks.publish(event(names.ARTICLE_UPDATED, "politics-vote", version=2))
@@ -64,9 +66,9 @@ async def test_event_types_and_subject_filter_limit_what_a_subscription_receives
     await webhooks.settled(only_sport["id"], 1)
     await webhooks.settled(only_updates["id"], 1)
     assert [json.loads(r.body)["subject"] for r in receiver.on("/sport")] == [
-        "urn:newsroom:sport-derby"]
-    assert [json.loads(r.body)["type"] for r in receiver.on("/updates")] == [
-        names.ARTICLE_UPDATED]
+        "urn:newsroom:sport-derby"
+    ]
+    assert [json.loads(r.body)["type"] for r in receiver.on("/updates")] == [names.ARTICLE_UPDATED]
 
 
 async def test_the_same_stream_event_twice_gives_one_delivery(
@@ -81,7 +83,9 @@ async def test_the_same_stream_event_twice_gives_one_delivery(
     entries = await webhooks.settled(sub["id"], 2)
     await wait_for(lambda: len(receiver.on("/hook")) == 2)
     assert sorted(e["subject"] for e in entries) == [
-        "urn:newsroom:another-story", "urn:newsroom:seed-story"]
+        "urn:newsroom:another-story",
+        "urn:newsroom:seed-story",
+    ]
 
 
 async def test_two_replicas_sharing_one_database_send_each_message_once(

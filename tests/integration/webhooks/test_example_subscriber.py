@@ -24,12 +24,20 @@ async def test_the_example_subscriber_prints_history_and_live_events_once_each(
     await redis.xadd(names.ARTICLES_PUBLISHED, published.to_fields())  # before it starts
     await redis.xadd(names.ARTICLES_PUBLISHED, published.to_fields())  # a re-sent duplicate
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLE), redis_server.url, "--max", "3",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    await redis.xadd(names.ARTICLES_PUBLISHED,
-                     event(names.ARTICLE_UPDATED, "seed-story", 2).to_fields())
-    await redis.xadd(names.ARTICLES_PUBLISHED,
-                     event(names.ARTICLE_KILLED, "seed-story", 3).to_fields())
+        sys.executable,
+        str(EXAMPLE),
+        redis_server.url,
+        "--max",
+        "3",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await redis.xadd(
+        names.ARTICLES_PUBLISHED, event(names.ARTICLE_UPDATED, "seed-story", 2).to_fields()
+    )
+    await redis.xadd(
+        names.ARTICLES_PUBLISHED, event(names.ARTICLE_KILLED, "seed-story", 3).to_fields()
+    )
 
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()

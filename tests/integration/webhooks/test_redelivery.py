@@ -24,7 +24,8 @@ async def test_a_failed_delivery_is_redelivered_on_request_with_the_same_webhook
 
     receiver.script = lambda _r, _n: Reply(204)
     response = await webhooks.http.post(
-        f"/v1/subscriptions/{sub['id']}/deliveries/{failed['id']}/redeliver")
+        f"/v1/subscriptions/{sub['id']}/deliveries/{failed['id']}/redeliver"
+    )
     assert response.status_code == 202
 
     [entry] = await webhooks.settled(sub["id"], 1)
@@ -46,7 +47,8 @@ async def test_all_failed_deliveries_of_a_subscription_are_redelivered_at_once(
 
     receiver.script = lambda _r, _n: Reply(200)
     response = await webhooks.http.post(
-        f"/v1/subscriptions/{sub['id']}/deliveries/redeliver-failed")
+        f"/v1/subscriptions/{sub['id']}/deliveries/redeliver-failed"
+    )
     assert response.json() == {"queued": 2}
 
     assert {e["state"] for e in await webhooks.settled(sub["id"], 2)} == {"delivered"}
@@ -57,6 +59,7 @@ async def test_redelivering_an_unknown_delivery_is_a_404_problem(
 ) -> None:
     sub = await webhooks.subscribe(receiver.url())
     unknown = await webhooks.http.post(
-        f"/v1/subscriptions/{sub['id']}/deliveries/msg_nope/redeliver")
+        f"/v1/subscriptions/{sub['id']}/deliveries/msg_nope/redeliver"
+    )
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"

@@ -24,16 +24,20 @@ async def xadd(redis: Any, *events: Any) -> None:
 async def test_replay_lists_current_versions_then_continues_live_without_gap_or_duplicate(
     redis: Any,
 ) -> None:
-    await xadd(redis,
-               event(names.ARTICLE_PUBLISHED, "alpha", 1),
-               event(names.ARTICLE_PUBLISHED, "beta", 1),
-               event(names.ARTICLE_UPDATED, "alpha", 2),
-               event(names.ARTICLE_PUBLISHED, "gone", 1),
-               event(names.ARTICLE_KILLED, "gone", 2))
+    await xadd(
+        redis,
+        event(names.ARTICLE_PUBLISHED, "alpha", 1),
+        event(names.ARTICLE_PUBLISHED, "beta", 1),
+        event(names.ARTICLE_UPDATED, "alpha", 2),
+        event(names.ARTICLE_PUBLISHED, "gone", 1),
+        event(names.ARTICLE_KILLED, "gone", 2),
+    )
     stream = replay(redis, block_ms=50)
     history = [await anext(stream), await anext(stream)]
     assert [(e.event.subject, e.version[0]) for e in history] == [
-        ("urn:newsroom:alpha", 2), ("urn:newsroom:beta", 1)]
+        ("urn:newsroom:alpha", 2),
+        ("urn:newsroom:beta", 1),
+    ]
 
     # Written after the history was read, while the subscriber is between reads.
     live = event(names.ARTICLE_CORRECTED, "beta", 2)
@@ -55,13 +59,25 @@ async def test_replay_lists_current_versions_then_continues_live_without_gap_or_
 async def test_the_replay_command_prints_every_published_article(
     redis_server: Any, redis: Any
 ) -> None:
-    await xadd(redis, event(names.ARTICLE_PUBLISHED, "alpha", 1),
-               event(names.ARTICLE_PUBLISHED, "beta", 1))
+    await xadd(
+        redis, event(names.ARTICLE_PUBLISHED, "alpha", 1), event(names.ARTICLE_PUBLISHED, "beta", 1)
+    )
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "galley.replay", "--redis", redis_server.url, "--from-start",
-         "--no-follow"],
-        capture_output=True, text=True, timeout=30, check=True)
+        [
+            sys.executable,
+            "-m",
+            "galley.replay",
+            "--redis",
+            redis_server.url,
+            "--from-start",
+            "--no-follow",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     lines = done.stdout.splitlines()
     assert len(lines) == 2
     assert "urn:newsroom:alpha" in lines[0] and "v1" in lines[0]

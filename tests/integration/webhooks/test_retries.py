@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 def fail_first(times: int, status: int = 500, **reply: object) -> object:
     def script(_request: Received, n: int) -> Reply:
         return Reply(status, **reply) if n < times else Reply(200)  # type: ignore[arg-type]
+
     return script
 
 
@@ -48,6 +49,7 @@ async def test_the_delivery_log_shows_state_attempts_last_status_and_next_attemp
 
     def script(_request: Received, n: int) -> Reply:
         return Reply(500) if n < 2 else Reply(200, gate=gate)
+
     receiver.script = script
     sub = await webhooks.subscribe(receiver.url())
     await webhooks.publish(event())
@@ -59,7 +61,8 @@ async def test_the_delivery_log_shows_state_attempts_last_status_and_next_attemp
     assert pending["last_status"] == 500
     assert pending["last_error"] == "HTTP 500"
     assert datetime.fromisoformat(pending["next_attempt_at"]) >= datetime.fromisoformat(
-        pending["history"][-1]["at"])
+        pending["history"][-1]["at"]
+    )
     gate.set()
 
     [done] = await webhooks.settled(sub["id"], 1)
@@ -111,6 +114,7 @@ async def test_a_429_waits_at_least_as_long_as_retry_after_says(
     async def waiting() -> dict[str, object] | None:
         entries = await webhooks.log(sub["id"])
         return entries[0] if entries and entries[0]["attempts"] == 1 else None
+
     entry = await eventually(waiting)
     attempted = datetime.fromisoformat(entry["history"][0]["at"])
     next_at = datetime.fromisoformat(entry["next_attempt_at"])
@@ -128,6 +132,7 @@ async def test_a_302_is_a_failure_and_the_location_is_never_followed(
         if request.path == "/hook":
             return Reply(302, headers={"Location": receiver.url("/elsewhere")})
         return Reply(200)
+
     receiver.script = script
     sub = await webhooks.subscribe(receiver.url())
     await webhooks.publish(event())
@@ -146,6 +151,7 @@ async def test_a_slow_endpoint_does_not_delay_another_one(
 
     def script(request: Received, _n: int) -> Reply:
         return Reply(200, gate=gate) if request.path == "/slow" else Reply(200)
+
     receiver.script = script
     slow = await webhooks.subscribe(receiver.url("/slow"))
     fast = await webhooks.subscribe(receiver.url("/fast"))
@@ -170,6 +176,7 @@ async def test_a_dead_endpoint_is_retried_and_catches_up_when_it_comes_back(
     async def retried() -> bool:
         entries = await webhooks.log(sub["id"])
         return bool(entries) and entries[0]["attempts"] == 2
+
     await eventually(retried)
     await receiver.start()  # same port, well before the third attempt is due
 

@@ -42,14 +42,16 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 def dns() -> StubDNS:
-    return StubDNS({
-        "partner.example": [PUBLIC],
-        "internal.example": ["10.0.0.5"],
-        "mixed.example": [PUBLIC, "192.168.1.20"],
-        "metadata.example": ["169.254.169.254"],
-        "cgnat.example": ["100.64.3.4"],
-        "mapped.example": ["::ffff:127.0.0.1"],
-    })
+    return StubDNS(
+        {
+            "partner.example": [PUBLIC],
+            "internal.example": ["10.0.0.5"],
+            "mixed.example": [PUBLIC, "192.168.1.20"],
+            "metadata.example": ["169.254.169.254"],
+            "cgnat.example": ["100.64.3.4"],
+            "mapped.example": ["::ffff:127.0.0.1"],
+        }
+    )
 
 
 @pytest.fixture
@@ -59,29 +61,33 @@ def transport() -> RecordingTransport:
 
 @pytest.fixture
 async def guarded(start_webhooks: Start, dns: StubDNS, transport: RecordingTransport) -> Harness:
-    return await start_webhooks(allow_loopback=False,
-                                wiring={"resolver": dns, "transport": transport})
+    return await start_webhooks(
+        allow_loopback=False, wiring={"resolver": dns, "transport": transport}
+    )
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
-    ("http://127.0.0.1:6379/", "loopback"),
-    ("http://[::1]/hook", "loopback"),
-    ("http://0x7f000001/hook", "loopback"),
-    ("http://2130706433/hook", "loopback"),
-    ("http://017700000001/hook", "loopback"),
-    ("http://127.1/hook", "loopback"),
-    ("http://[::ffff:127.0.0.1]/hook", "IPv4-mapped loopback"),
-    ("http://0.0.0.0/hook", "unspecified"),
-    ("http://internal.example/hook", "private address 10.0.0.5"),
-    ("http://mixed.example/hook", "private address 192.168.1.20"),
-    ("http://metadata.example/hook", "cloud metadata"),
-    ("http://cgnat.example/hook", "CGNAT"),
-    ("http://mapped.example/hook", "IPv4-mapped loopback"),
-    ("http://[fe80::1]/hook", "link-local"),
-    ("http://224.0.0.1/hook", "multicast"),
-    ("http://nowhere.example/hook", "does not resolve"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+        ("http://127.0.0.1:6379/", "loopback"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://0x7f000001/hook", "loopback"),
+        ("http://2130706433/hook", "loopback"),
+        ("http://017700000001/hook", "loopback"),
+        ("http://127.1/hook", "loopback"),
+        ("http://[::ffff:127.0.0.1]/hook", "IPv4-mapped loopback"),
+        ("http://0.0.0.0/hook", "unspecified"),
+        ("http://internal.example/hook", "private address 10.0.0.5"),
+        ("http://mixed.example/hook", "private address 192.168.1.20"),
+        ("http://metadata.example/hook", "cloud metadata"),
+        ("http://cgnat.example/hook", "CGNAT"),
+        ("http://mapped.example/hook", "IPv4-mapped loopback"),
+        ("http://[fe80::1]/hook", "link-local"),
+        ("http://224.0.0.1/hook", "multicast"),
+        ("http://nowhere.example/hook", "does not resolve"),
+    ],
+)
 async def test_a_url_reaching_an_internal_address_is_refused_at_registration(
     guarded: Harness, transport: RecordingTransport, url: str, reason: str
 ) -> None:
@@ -92,13 +98,16 @@ async def test_a_url_reaching_an_internal_address_is_refused_at_registration(
     assert transport.requests == []
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("ftp://partner.example/hook", "scheme"),
-    ("file:///etc/passwd", "scheme"),
-    ("http://user:pw@partner.example/hook", "credentials"),
-    ("http:///hook", "no host"),
-    ("http://partner.example:99999/hook", "port"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("ftp://partner.example/hook", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("http://user:pw@partner.example/hook", "credentials"),
+        ("http:///hook", "no host"),
+        ("http://partner.example:99999/hook", "port"),
+    ],
+)
 async def test_a_url_that_is_not_a_plain_http_url_is_a_422(
     guarded: Harness, url: str, reason: str
 ) -> None:
@@ -135,6 +144,7 @@ async def test_a_name_that_now_resolves_inside_is_refused_at_delivery_without_co
     async def attempted() -> list[dict[str, object]] | None:
         entries = await guarded.log(sub["id"])
         return entries if entries and entries[0]["attempts"] >= 1 else None
+
     [entry] = await eventually(attempted)
     assert "refused by the SSRF guard" in entry["last_error"]
     assert "private address 10.0.0.5" in entry["last_error"]
@@ -147,8 +157,8 @@ async def test_allow_loopback_admits_loopback_but_not_private_or_metadata(
 ) -> None:
     harness = await start_webhooks(allow_loopback=True, wiring={"resolver": dns})
     ok = await harness.http.post("/v1/subscriptions", json={"url": "http://127.0.0.1:9/hook"})
-    private = await harness.http.post("/v1/subscriptions",
-                                      json={"url": "http://internal.example/hook"})
-    metadata = await harness.http.post("/v1/subscriptions",
-                                       json={"url": "http://169.254.169.254/"})
+    private = await harness.http.post(
+        "/v1/subscriptions", json={"url": "http://internal.example/hook"}
+    )
+    metadata = await harness.http.post("/v1/subscriptions", json={"url": "http://169.254.169.254/"})
     assert (ok.status_code, private.status_code, metadata.status_code) == (201, 400, 400)

@@ -35,12 +35,15 @@ async def test_a_deleted_subscription_is_gone(webhooks: Harness, receiver: Recei
     assert (await webhooks.http.delete(f"/v1/subscriptions/{created['id']}")).status_code == 404
 
 
-@pytest.mark.parametrize("body, pointer", [
-    ({"url": "http://127.0.0.1/hook", "event_types": ["article.ingested"]}, "/event_types/0"),
-    ({"url": "http://127.0.0.1/hook", "event_types": []}, "/event_types"),
-    ({"url": "http://127.0.0.1/hook", "secret": "mine"}, "/secret"),
-    ({"event_types": ["article.killed"]}, "/url"),
-])
+@pytest.mark.parametrize(
+    "body, pointer",
+    [
+        ({"url": "http://127.0.0.1/hook", "event_types": ["article.ingested"]}, "/event_types/0"),
+        ({"url": "http://127.0.0.1/hook", "event_types": []}, "/event_types"),
+        ({"url": "http://127.0.0.1/hook", "secret": "mine"}, "/secret"),
+        ({"event_types": ["article.killed"]}, "/url"),
+    ],
+)
 async def test_an_invalid_registration_is_a_422_pointing_at_the_field(
     webhooks: Harness, body: dict[str, object], pointer: str
 ) -> None:
@@ -52,7 +55,8 @@ async def test_an_invalid_registration_is_a_422_pointing_at_the_field(
 
 async def test_a_malformed_json_body_is_a_422_problem(webhooks: Harness) -> None:
     response = await webhooks.http.post(
-        "/v1/subscriptions", content=b"{nope", headers={"content-type": "application/json"})
+        "/v1/subscriptions", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
 

@@ -16,20 +16,28 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def article(slug: str = "seed-story", version: int = 1, **extra: Any) -> PublishedArticle:
     values: dict[str, Any] = {
-        "uri": f"urn:newsroom:{slug}", "version": version, "slug": slug,
+        "uri": f"urn:newsroom:{slug}",
+        "version": version,
+        "slug": slug,
         "headline": f"{slug.replace('-', ' ').title()} (v{version})",
-        "url": names.article_path(slug), "published_at": T0,
+        "url": names.article_path(slug),
+        "published_at": T0,
     }
     return PublishedArticle(**{**values, **extra})
 
 
 def event(
-    event_type: str = names.ARTICLE_PUBLISHED, slug: str = "seed-story", version: int = 1,
+    event_type: str = names.ARTICLE_PUBLISHED,
+    slug: str = "seed-story",
+    version: int = 1,
     **extra: Any,
 ) -> Envelope[PublishedArticle]:
     data = article(slug, version, lifecycle=_lifecycle(event_type), **extra)
     return Envelope[PublishedArticle](
-        source=names.source_of(names.PUBLISH), type=event_type, subject=data.uri, data=data,
+        source=names.source_of(names.PUBLISH),
+        type=event_type,
+        subject=data.uri,
+        data=data,
     )
 
 

@@ -43,9 +43,13 @@ def test_articles_published_lists_all_four_event_types_with_the_published_articl
 def test_every_stream_of_the_catalogue_is_a_channel_with_a_send_operation() -> None:
     doc = document()
     addresses = {c["address"] for c in doc["channels"].values()}
-    assert addresses == {names.ARTICLES_INGESTED, names.AUTHORS_UPDATED,
-                         names.ARTICLES_REJECTED, names.ARTICLES_ENRICHED,
-                         names.ARTICLES_PUBLISHED}
+    assert addresses == {
+        names.ARTICLES_INGESTED,
+        names.AUTHORS_UPDATED,
+        names.ARTICLES_REJECTED,
+        names.ARTICLES_ENRICHED,
+        names.ARTICLES_PUBLISHED,
+    }
     assert len(doc["operations"]) == len(addresses)
     assert {op["action"] for op in doc["operations"].values()} == {"send"}
 
@@ -57,6 +61,11 @@ def test_every_reference_in_the_document_resolves() -> None:
 
 
 def test_the_module_prints_the_document_as_json() -> None:
-    done = subprocess.run([sys.executable, "-m", "galley.asyncapi"], capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "galley.asyncapi"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert json.loads(done.stdout)["info"]["title"] == "galley event streams"

@@ -15,8 +15,9 @@ from tests.unit.webhooks.factories import T0
 ALL = names.PUBLISHED_EVENT_TYPES
 
 
-def sub(sid: str, types: tuple[str, ...] = ALL, subject_filter: str | None = None,
-        active: bool = True) -> Subscription:
+def sub(
+    sid: str, types: tuple[str, ...] = ALL, subject_filter: str | None = None, active: bool = True
+) -> Subscription:
     return Subscription(sid, "https://partner.example/hook", types, subject_filter, active)
 
 
@@ -34,14 +35,17 @@ def test_the_secret_has_the_standard_webhooks_form() -> None:
     assert domain.secret_key(secret) == bytes(range(32))
 
 
-@pytest.mark.parametrize("subject_filter, subject, expected", [
-    (None, "urn:a", True),
-    ("urn:a", "urn:a", True),
-    ("urn:a", "urn:ab", False),
-    ("urn:sport-*", "urn:sport-derby", True),
-    ("urn:sport-*", "urn:politics-vote", False),
-    ("urn:a", None, False),
-])
+@pytest.mark.parametrize(
+    "subject_filter, subject, expected",
+    [
+        (None, "urn:a", True),
+        ("urn:a", "urn:a", True),
+        ("urn:a", "urn:ab", False),
+        ("urn:sport-*", "urn:sport-derby", True),
+        ("urn:sport-*", "urn:politics-vote", False),
+        ("urn:a", None, False),
+    ],
+)
 def test_a_subject_filter_is_an_exact_uri_or_a_glob(
     subject_filter: str | None, subject: str | None, expected: bool
 ) -> None:
@@ -49,8 +53,12 @@ def test_a_subject_filter_is_an_exact_uri_or_a_glob(
 
 
 def test_recipients_are_active_subscriptions_matching_type_and_subject() -> None:
-    subs = [sub("all"), sub("updates", (names.ARTICLE_UPDATED,)), sub("off", active=False),
-            sub("other", subject_filter="urn:other")]
+    subs = [
+        sub("all"),
+        sub("updates", (names.ARTICLE_UPDATED,)),
+        sub("off", active=False),
+        sub("other", subject_filter="urn:other"),
+    ]
     assert domain.recipients(subs, names.ARTICLE_PUBLISHED, "urn:a", set()) == ["all"]
 
 
@@ -60,10 +68,19 @@ def test_a_kill_also_goes_to_subscriptions_that_received_the_story() -> None:
     assert domain.recipients(subs, names.ARTICLE_UPDATED, "urn:a", {"cdn"}) == ["never"]
 
 
-@pytest.mark.parametrize("status, verdict", [
-    (200, "delivered"), (204, "delivered"), (410, "disable"), (302, "retry"),
-    (404, "retry"), (429, "retry"), (500, "retry"), (None, "retry"),
-])
+@pytest.mark.parametrize(
+    "status, verdict",
+    [
+        (200, "delivered"),
+        (204, "delivered"),
+        (410, "disable"),
+        (302, "retry"),
+        (404, "retry"),
+        (429, "retry"),
+        (500, "retry"),
+        (None, "retry"),
+    ],
+)
 def test_the_verdict_of_an_answer(status: int | None, verdict: str) -> None:
     assert domain.verdict(status) == verdict
 

@@ -23,18 +23,25 @@ def test_history_keeps_the_latest_version_of_each_article_in_first_publication_o
     ]
     current = current_versions(history)
     assert [(e.event.subject, e.version[0]) for e in current] == [
-        ("urn:newsroom:a", 2), ("urn:newsroom:b", 2)]
+        ("urn:newsroom:a", 2),
+        ("urn:newsroom:b", 2),
+    ]
 
 
 def test_a_killed_article_is_left_out_of_the_history() -> None:
-    history = [entry(1, names.ARTICLE_PUBLISHED, "a", 1), entry(2, names.ARTICLE_KILLED, "a", 2),
-               entry(3, names.ARTICLE_PUBLISHED, "b", 1)]
+    history = [
+        entry(1, names.ARTICLE_PUBLISHED, "a", 1),
+        entry(2, names.ARTICLE_KILLED, "a", 2),
+        entry(3, names.ARTICLE_PUBLISHED, "b", 1),
+    ]
     assert [e.event.subject for e in current_versions(history)] == ["urn:newsroom:b"]
 
 
 def test_a_re_enrichment_of_the_same_version_replaces_it() -> None:
-    history = [entry(1, names.ARTICLE_PUBLISHED, "a", 1),
-               entry(2, names.ARTICLE_UPDATED, "a", 1, enrichment_revision=1)]
+    history = [
+        entry(1, names.ARTICLE_PUBLISHED, "a", 1),
+        entry(2, names.ARTICLE_UPDATED, "a", 1, enrichment_revision=1),
+    ]
     [current] = current_versions(history)
     assert current.entry_id == "2-0"
 

@@ -25,10 +25,13 @@ def test_a_negative_retry_delay_is_refused() -> None:
         Settings(retry_schedule="1,-2")
 
 
-@pytest.mark.parametrize("url, address, pinned", [
-    ("https://partner.example/hook?a=1", "93.184.215.14", "https://93.184.215.14/hook?a=1"),
-    ("http://partner.example:8080/h", "2606:2800::1", "http://[2606:2800::1]:8080/h"),
-])
+@pytest.mark.parametrize(
+    "url, address, pinned",
+    [
+        ("https://partner.example/hook?a=1", "93.184.215.14", "https://93.184.215.14/hook?a=1"),
+        ("http://partner.example:8080/h", "2606:2800::1", "http://[2606:2800::1]:8080/h"),
+    ],
+)
 def test_the_request_goes_to_the_checked_address(url: str, address: str, pinned: str) -> None:
     target = Target(url=url, host="partner.example", port=0, address=address)
     assert pinned_url(target) == pinned

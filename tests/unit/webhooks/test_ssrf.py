@@ -12,17 +12,21 @@ from services.webhooks import ssrf
 async def resolve_to(*addresses: str) -> ssrf.Resolver:
     async def resolver(_host: str, _port: int) -> list[str]:
         return list(addresses)
+
     return resolver
 
 
-@pytest.mark.parametrize("host, ip", [
-    ("0x7f000001", "127.0.0.1"),
-    ("2130706433", "127.0.0.1"),
-    ("017700000001", "127.0.0.1"),
-    ("127.1", "127.0.0.1"),
-    ("0251.0376.0251.0376", "169.254.169.254"),
-    ("::1", "::1"),
-])
+@pytest.mark.parametrize(
+    "host, ip",
+    [
+        ("0x7f000001", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("017700000001", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0251.0376.0251.0376", "169.254.169.254"),
+        ("::1", "::1"),
+    ],
+)
 def test_numeric_spellings_of_an_address_are_normalized(host: str, ip: str) -> None:
     assert ssrf.numeric_host(host) == ipaddress.ip_address(ip)
 
@@ -31,14 +35,26 @@ def test_a_host_name_is_not_a_numeric_host() -> None:
     assert ssrf.numeric_host("bad.cafe") is None
 
 
-@pytest.mark.parametrize("ip, label", [
-    ("127.0.0.1", "loopback"), ("10.1.2.3", "private"), ("172.16.0.1", "private"),
-    ("192.168.0.1", "private"), ("169.254.169.254", "metadata"), ("169.254.1.1", "link-local"),
-    ("100.64.0.1", "CGNAT"), ("224.0.0.251", "multicast"), ("0.0.0.0", "unspecified"),
-    ("240.0.0.1", "reserved"), ("::1", "loopback"), ("fc00::1", "private"),
-    ("fe80::1", "link-local"), ("::ffff:10.0.0.1", "IPv4-mapped private"),
-    ("fd00:ec2::254", "metadata"),
-])
+@pytest.mark.parametrize(
+    "ip, label",
+    [
+        ("127.0.0.1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.0.1", "private"),
+        ("169.254.169.254", "metadata"),
+        ("169.254.1.1", "link-local"),
+        ("100.64.0.1", "CGNAT"),
+        ("224.0.0.251", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("::1", "loopback"),
+        ("fc00::1", "private"),
+        ("fe80::1", "link-local"),
+        ("::ffff:10.0.0.1", "IPv4-mapped private"),
+        ("fd00:ec2::254", "metadata"),
+    ],
+)
 def test_internal_addresses_are_refused_with_their_kind(ip: str, label: str) -> None:
     reason = ssrf.refusal(ipaddress.ip_address(ip))
     assert reason is not None and label in reason
@@ -58,20 +74,25 @@ def test_allow_loopback_allows_loopback_only() -> None:
 
 async def test_check_refuses_when_any_resolved_address_is_internal() -> None:
     with pytest.raises(ssrf.RefusedAddress, match=r"private address 10\.0\.0\.5"):
-        await ssrf.check("https://partner.example/", await resolve_to("93.184.215.14",
-                                                                      "10.0.0.5"))
+        await ssrf.check("https://partner.example/", await resolve_to("93.184.215.14", "10.0.0.5"))
 
 
 async def test_check_returns_the_address_to_connect_to() -> None:
     target = await ssrf.check("https://partner.example/x", await resolve_to("93.184.215.14"))
-    assert (target.host, target.port, target.address) == ("partner.example", 443,
-                                                          "93.184.215.14")
+    assert (target.host, target.port, target.address) == ("partner.example", 443, "93.184.215.14")
 
 
-@pytest.mark.parametrize("url", [
-    "gopher://partner.example/", "http://a@partner.example/", "http://", "http://x:0/",
-    "http://partner.example/ hook", "http://partner.example:abc/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "gopher://partner.example/",
+        "http://a@partner.example/",
+        "http://",
+        "http://x:0/",
+        "http://partner.example/ hook",
+        "http://partner.example:abc/",
+    ],
+)
 async def test_unusable_urls_are_bad_urls(url: str) -> None:
     with pytest.raises(ssrf.BadURL):
         await ssrf.check(url, await resolve_to("93.184.215.14"))
