@@ -5,6 +5,9 @@
     galley status                               streams, groups, lag, pending, dead letters, health
     galley dlq list|show|retry|purge            inspect and replay dead-lettered entries
     galley trace URI                            every hop of one article, with durations
+    galley replay [--from-start] [--no-follow]  every published article (current version), then live
+    galley evaluate CORPUS.jsonl                related-links quality and cost (docs/enrichment.md)
+    galley asyncapi                             AsyncAPI 3.0 document of every stream, on stdout
 """
 
 from __future__ import annotations
@@ -202,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="galley", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in PASSTHROUGH.items():
+        sub.add_parser(name, help=f"see `python -m {module} --help`", add_help=False)
 
     up = sub.add_parser("up", help="run the whole pipeline on this machine")
     up.add_argument("--data-dir", default=os.environ.get("GALLEY_DATA_DIR", "data"))
@@ -237,7 +242,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Subcommands that own their arguments: `galley NAME ...` is `python -m galley.NAME ...`.
+PASSTHROUGH = {"replay": "galley.replay", "evaluate": "galley.evaluate",
+               "asyncapi": "galley.asyncapi"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PASSTHROUGH:
+        import importlib
+
+        module = importlib.import_module(PASSTHROUGH[argv[0]])
+        if argv[0] == "asyncapi":
+            return int(module.main())
+        if argv[0] == "replay" and not any(a.startswith("--redis") for a in argv):
+            argv = [*argv, "--redis", os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"]
+        return int(module.main(argv[1:]))
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code
