@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -46,6 +47,8 @@ class Enrichment:
         for article in await self.store.archive():
             index.add(domain.doc_of(article))
         self.index = index
+        gc.collect()
+        gc.freeze()  # the rebuilt index is long-lived: spare it the collector's scans
         log.info("enrichment loaded %d authors, %d articles",
                  len(self.directory.profiles()), len(index))
 

@@ -107,7 +107,8 @@ class Params:
     subheadline_boost: int = 2
     phrases: bool = False  # adjacent word pairs are terms too
     terms_per_doc: int = 150  # distinctive terms kept per indexed document
-    query_terms: int = 60  # distinctive terms of the query that are looked up
+    query_terms: int = 40  # distinctive terms of the query that are looked up
+    max_df_ratio: float = 0.1  # terms in more than this share of the archive are not looked up
     min_text_score: float = 0.03  # below this, a story is not related at all
     min_matched_terms: int = 2  # nor is one sharing fewer distinctive terms
     rerank_depth: int = 50  # candidates re-ranked with subjects and recency
@@ -308,26 +309,21 @@ class RelatedIndex:
     def _query_terms(self, query: Doc) -> list[tuple[str, float]]:
         """The query's most distinctive known terms, weighted (1 + log tf) * idf."""
         counts = weighted_terms(query, self.params)
-        known = Counter({t: c for t, c in counts.items() if t in self._vocab})
+        limit = max(self.params.max_df_ratio * self._live, 50.0)
+        known = Counter({t: c for t, c in counts.items()
+                         if t in self._vocab and self._df[self._vocab[t]] <= limit})
         chosen = self._distinctive(known, self.params.query_terms)
         return [(t, (1.0 + math.log(tf)) * self._idf(t)) for t, tf in chosen]
 
     def _bm25(self, terms: list[tuple[str, float]]) -> _Hits:
         """Every posting of the query terms, weighted query weight * idf * BM25 tf part."""
-        slots, impacts, weights = [], [], []
-        best = 0.0
-        for term, qweight in terms:
-            post = self._postings[self._vocab[term]]
-            slots.append(np.frombuffer(post.slots, dtype=np.int32))
-            impacts.append(np.frombuffer(post.impacts, dtype=np.uint8))
-            weight = qweight * self._idf(term)
-            weights.append(weight)
-            best += weight
-        counts = np.fromiter((a.size for a in slots), dtype=np.int64, count=len(slots))
-        term_of = np.repeat(np.arange(len(terms), dtype=np.int32), counts)
-        scale = np.asarray(weights, dtype=np.float64) / (best * 255.0)
-        contribution = np.concatenate(impacts) * scale[term_of]
-        return _Hits(np.concatenate(slots), term_of, contribution, len(self._uris))
+        postings = [self._postings[self._vocab[term]] for term, _q in terms]
+        weights = [q * self._idf(term) for term, q in terms]
+        best = sum(weights) * 255.0
+        slots = [np.frombuffer(post.slots, dtype=np.int32) for post in postings]
+        parts = [np.frombuffer(post.impacts, dtype=np.uint8) * (w / best) + _COUNT
+                 for post, w in zip(postings, weights, strict=True)]
+        return _Hits(slots, np.concatenate(slots), np.concatenate(parts), len(self._uris))
 
     def _eligible_mask(self, slots: np.ndarray, now: datetime, exclude: set[str]) -> np.ndarray:
         alive = np.frombuffer(self._alive, dtype=np.uint8)[slots].astype(bool)
@@ -358,33 +354,45 @@ class RelatedIndex:
         return out
 
 
+_COUNT = 1024.0  # added to each posting's contribution so one bincount also counts matches
+
+
 @dataclass(frozen=True)
 class _Hits:
-    """The postings a query touched: slot, query term index and score contribution."""
+    """The postings a query touched: per query term, and all of them with contributions.
 
+    Each contribution is its share of the normalised score (all shares of a query
+    sum to at most 1) plus `_COUNT`, so one bincount yields both the score and the
+    number of matched terms.
+    """
+
+    per_term: list[np.ndarray]
     slots: np.ndarray
-    term_of: np.ndarray
     contribution: np.ndarray
     size: int
 
     def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(slots, normalised text score, number of query terms matched) of every hit."""
         summed = np.bincount(self.slots, weights=self.contribution, minlength=self.size)
-        matched = np.bincount(self.slots, minlength=self.size)
-        found = np.flatnonzero(matched)
-        return found, summed[found], matched[found]
+        found = np.flatnonzero(summed)
+        packed = summed[found]
+        matched = np.floor(packed / _COUNT + 1e-9)
+        return found, packed - matched * _COUNT, matched
 
     def matched_terms(
         self, chosen: list[int], terms: list[tuple[str, float]], limit: int = 8
     ) -> dict[int, tuple[str, ...]]:
-        """For each chosen slot, its matching query terms, biggest contribution first."""
-        where = np.flatnonzero(np.isin(self.slots, np.asarray(chosen, dtype=np.int32)))
-        found: dict[int, list[tuple[float, str]]] = {slot: [] for slot in chosen}
-        for i in where.tolist():
-            term = terms[int(self.term_of[i])][0]
-            found[int(self.slots[i])].append((float(self.contribution[i]), term))
-        return {slot: tuple(t for _c, t in sorted(hits, key=lambda h: (-h[0], h[1]))[:limit])
-                for slot, hits in found.items()}
+        """For each chosen slot, its matching query terms, heaviest query term first."""
+        wanted = np.asarray(chosen, dtype=np.int32)
+        found: dict[int, list[str]] = {slot: [] for slot in chosen}
+        order = sorted(range(len(terms)), key=lambda i: (-terms[i][1], terms[i][0]))
+        for i in order:
+            slots = self.per_term[i]
+            at = np.minimum(np.searchsorted(slots, wanted), slots.size - 1)
+            for slot in wanted[slots[at] == wanted].tolist():
+                if len(found[slot]) < limit:
+                    found[slot].append(terms[i][0])
+        return {slot: tuple(hits) for slot, hits in found.items()}
 
 
 def _recency(when: float, then: float, days: float) -> float:
