@@ -1,0 +1,1 @@
+"""Ingest: accepts ninjs articles and author profiles from newsroom systems."""

@@ -1,0 +1,89 @@
+"""Wiring only: settings -> store, Redis, broker, consumer, relay -> FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from faststream.redis import RedisBroker
+
+from services.ingest import problems
+from services.ingest.guards import Gatekeeper, RateLimiter
+from services.ingest.handlers import HttpDoor, StreamDoor, api_router
+from services.ingest.intake import Clock
+from services.ingest.settings import Settings
+from services.ingest.store import IngestStore
+from shared import names
+from shared.infra.consumer import RedisDeadLetters, StreamConsumer, consumer_name, ensure_group
+from shared.infra.http import broker_is_ready, ops_router
+from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+
+log = logging.getLogger("galley.ingest")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, now: Clock = utcnow,
+               monotonic: Callable[[], float] = time.monotonic) -> FastAPI:
+    gate = Gatekeeper(settings.keys)
+    door = HttpDoor(
+        gate=gate,
+        limiter=RateLimiter(settings.rate_per_second, settings.rate_burst, monotonic),
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        now=now,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not gate.keys:
+            log.warning("INGEST_API_KEYS is not set: only loopback clients may post")
+        store = await IngestStore.open(settings.db_path)
+        redis = aioredis.from_url(settings.redis_url)
+        broker = RedisBroker(settings.redis_url)
+        relay = OutboxRelay(store.db, RedisStreamWriter(redis),
+                            max_backoff=settings.relay_max_backoff)
+        store.on_enqueued = relay.notify
+        dead_letters = RedisDeadLetters(redis, names.dead_letter_stream(names.INGEST))
+        stream_door = StreamDoor(lambda: store, broker, lambda: dead_letters, now)
+        StreamConsumer(
+            broker=broker, stream=names.NEWSROOM_SUBMISSIONS, group=names.INGEST_GROUP,
+            consumer=consumer_name(names.INGEST), routes=stream_door.routes(),
+            dead_letters=lambda: dead_letters, on_parked=stream_door.on_parked,
+        ).register()
+        app.state.store, app.state.broker, app.state.relay = store, broker, relay
+        relay_task: asyncio.Task[None] | None = None
+        try:
+            await ensure_group(redis, names.NEWSROOM_SUBMISSIONS, names.INGEST_GROUP)
+            await broker.start()
+            relay_task = asyncio.create_task(relay.run(), name="ingest-outbox-relay")
+            yield
+        finally:
+            await broker.stop()
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            await redis.aclose()
+            await store.close()
+
+    app = FastAPI(title="galley ingest", lifespan=lifespan)
+    app.state.broker = None
+    problems.install(app)
+    app.include_router(api_router(door))
+    app.include_router(ops_router(lambda: _ready(app)))
+    return app
+
+
+async def _ready(app: FastAPI) -> bool:
+    broker = app.state.broker
+    return broker is not None and await broker_is_ready(broker)

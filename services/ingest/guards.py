@@ -1,0 +1,149 @@
+"""What stands before the door: API keys, per-source rate limits, the body reader."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from services.ingest.problems import Problem
+
+LOCAL_SOURCE = "local"
+JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Gatekeeper:
+    """Bearer API keys per newsroom source; with none configured, loopback only."""
+
+    keys: dict[str, str]  # key -> source
+
+    def source_for(self, request: Request) -> str:
+        if not self.keys:
+            if _is_loopback(request.client.host if request.client else None):
+                return LOCAL_SOURCE
+            raise Problem(403, "loopback-only", "Forbidden",
+                          "no API keys are configured, so only loopback clients may post")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() == "bearer" and token:
+            for key, source in self.keys.items():
+                if hmac.compare_digest(key.encode(), token.encode()):
+                    return source
+        raise Problem(401, "unauthorized", "Unauthorized",
+                      "send a valid API key as 'Authorization: Bearer <key>'",
+                      headers={"WWW-Authenticate": 'Bearer realm="galley-ingest"'})
+
+
+# --- rate limiting ------------------------------------------------------------------------
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per source: `burst` at once, then `rate` per second."""
+
+    rate: float
+    burst: int
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def wait_time(self, source: str) -> float:
+        """Take a token; 0.0 if allowed, else the seconds until one is available."""
+        now = self.clock()
+        tokens, last = self._buckets.get(source, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[source] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[source] = (tokens, now)
+        return (1.0 - tokens) / self.rate
+
+    def check(self, source: str) -> None:
+        wait = self.wait_time(source)
+        if wait > 0:
+            retry = max(1, math.ceil(wait))
+            raise Problem(429, "rate-limited", "Too many requests",
+                          f"source {source!r} is over its rate limit; retry in {retry} s",
+                          headers={"Retry-After": str(retry)})
+
+
+# --- the body ---------------------------------------------------------------------------------
+
+
+def check_content_type(request: Request) -> None:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not JSON_TYPE.match(media):
+        raise Problem(415, "unsupported-media-type", "Unsupported media type",
+                      f"send application/json (got {media or 'no content type'!r})")
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, "payload-too-large", "Payload too large",
+                   f"the body is over the limit of {limit} bytes")
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """Read the body, stopping as soon as it goes over `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def nesting_depth(body: bytes, limit: int) -> int:
+    """Deepest bracket nesting outside strings; stops counting once past `limit`."""
+    brackets = _NOT_BRACKET.sub(b"", _STRING.sub(b"", body))
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+    return deepest
+
+
+def parse_json(body: bytes, max_depth: int) -> Any:
+    """JSON from bytes: 400 when malformed or nested too deeply, checked before parsing."""
+    if nesting_depth(body, max_depth) > max_depth:
+        raise Problem(400, "nested-too-deeply", "JSON nested too deeply",
+                      f"the document nests deeper than {max_depth} levels")
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise Problem(400, "malformed-json", "Malformed JSON",
+                      "the body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise Problem(400, "malformed-json", "Malformed JSON",
+                      f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:  # belt and braces: the depth scan should have caught it
+        raise Problem(400, "nested-too-deeply", "JSON nested too deeply",
+                      "the document nests too deeply") from None
