@@ -19,6 +19,7 @@ from services.enrichment.handlers import Enrichment, http_router
 from services.enrichment.settings import Settings
 from services.enrichment.store import Store
 from shared import names
+from shared.envelope import Envelope
 from shared.infra.consumer import (
     RedisDeadLetters,
     Route,
@@ -42,10 +43,10 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
     holder: dict[str, Enrichment] = {}
     redis_holder: dict[str, aioredis.Redis] = {}
 
-    async def on_article(event):  # type: ignore[no-untyped-def]
+    async def on_article(event: Envelope[Article]) -> None:
         await holder["service"].on_article(event)
 
-    async def on_author(event):  # type: ignore[no-untyped-def]
+    async def on_author(event: Envelope[AuthorProfile]) -> None:
         await holder["service"].on_author(event)
 
     def dead_letters() -> RedisDeadLetters:

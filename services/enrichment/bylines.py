@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from shared.models import AuthorCard, AuthorProfile
 from shared.names import author_path
@@ -119,9 +119,6 @@ class Directory:
 
     def profiles(self) -> list[AuthorProfile]:
         return sorted(self._by_slug.values(), key=lambda p: p.slug)
-
-    def as_mapping(self) -> Mapping[str, AuthorProfile]:
-        return dict(self._by_slug)
 
 
 def card(profile: AuthorProfile) -> AuthorCard:

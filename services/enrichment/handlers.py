@@ -135,7 +135,8 @@ class Enrichment:
         article = await self.store.enriched(uri)
         if article is None:
             return None
-        links = domain.related_links(article, self.index, now=self.now(), k=k)
+        links = [] if domain.is_killed(article) else domain.related_links(
+            article, self.index, now=self.now(), k=k)
         return {"uri": uri, "k": k, "related": [link.model_dump(mode="json") for link in links]}
 
 
