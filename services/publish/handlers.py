@@ -49,6 +49,11 @@ def register_consumer(broker: RedisBroker, consumer: str, handle: Callable[..., 
 # --- HTTP ------------------------------------------------------------------------------
 
 
+def _get(router: APIRouter, path: str, **kwargs: Any) -> Callable[..., Any]:
+    """GET routes that answer HEAD too (crawlers and link checkers send it)."""
+    return router.api_route(path, methods=["GET", "HEAD"], **kwargs)
+
+
 def problem(status: int, title: str, detail: str) -> JSONResponse:
     return JSONResponse({"type": "about:blank", "title": title, "status": status,
                          "detail": detail}, status_code=status,
@@ -89,7 +94,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
     async def latest(request: Request, limit: int = 8) -> list[Any]:
         return (await _store(request).feed(limit=limit)).items
 
-    @router.get("/")
+    @_get(router, "/")
     async def home(request: Request, after: str | None = None) -> Response:
         try:
             page = await _store(request).feed(after=_cursor(after), limit=page_size)
@@ -99,7 +104,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
                             more=_more_links(page, "/"), canonical=site.url("/"),
                             feeds=_feed_links("/feeds"))
 
-    @router.get("/feed/more")
+    @_get(router, "/feed/more")
     async def more(request: Request, after: str, subject: str | None = None,
                    author: str | None = None) -> Response:
         try:
@@ -115,7 +120,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
         return views.render(request, "_more.html", page=page,
                             more=_more_links(page, path, query))
 
-    @router.get("/articles/{slug}")
+    @_get(router, "/articles/{slug}")
     async def article_page(request: Request, slug: str) -> Response:
         found = await _store(request).lookup(slug)
         if found is None:
@@ -133,7 +138,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
             latest=[a for a in await latest(request) if a.uri != article.uri][:6],
             canonical=site.url(article.url), json_ld=formats.json_ld(article, site))
 
-    @router.get("/authors/{slug}")
+    @_get(router, "/authors/{slug}")
     async def author_page(request: Request, slug: str, after: str | None = None) -> Response:
         card = await _store(request).author_card(slug)
         if card is None:
@@ -148,7 +153,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
                             more=_more_links(page, base, f"&author={slug}"),
                             canonical=site.url(base), feeds=_feed_links(base))
 
-    @router.get("/subjects/{slug}")
+    @_get(router, "/subjects/{slug}")
     async def subject_page(request: Request, slug: str, after: str | None = None) -> Response:
         name = await _store(request).subject_name(slug)
         if name is None:
@@ -163,7 +168,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
                             more=_more_links(page, base, f"&subject={slug}"),
                             canonical=site.url(base), feeds=_feed_links(base))
 
-    @router.get("/v1/articles/{slug}")
+    @_get(router, "/v1/articles/{slug}")
     async def ninjs(request: Request, slug: str) -> Response:
         found = await _store(request).lookup(slug)
         if found is None:
@@ -177,13 +182,13 @@ def site_router(views: Views, page_size: int, feed_size: int,
 
     _feed_routes(router, site, feed_size, now)
 
-    @router.get("/sitemap-news.xml")
+    @_get(router, "/sitemap-news.xml")
     async def sitemap(request: Request) -> Response:
         moment = now()
         page = await _store(request).feed(limit=1000, since=domain.news_sitemap_window(moment))
         return Response(formats.news_sitemap(page.items, site), media_type="application/xml")
 
-    @router.get("/robots.txt")
+    @_get(router, "/robots.txt")
     async def robots() -> Response:
         return Response(f"User-agent: *\nAllow: /\nSitemap: {site.url('/sitemap-news.xml')}\n",
                         media_type="text/plain")
@@ -238,20 +243,20 @@ def _feed_routes(router: APIRouter, site: Site, feed_size: int,
         def make(fmt: str = fmt) -> None:
             name = "rss.xml" if fmt == "feed.xml" else fmt
 
-            @router.get(f"/feeds/{fmt}", name=f"feed-{fmt}")
+            @_get(router, f"/feeds/{fmt}", name=f"feed-{fmt}")
             async def latest_feed(request: Request) -> Response:
                 found = await scope(request, "latest", None, name)
                 assert found is not None
                 return render(name, *found)
 
-            @router.get(f"/authors/{{slug}}/{fmt}", name=f"author-feed-{fmt}")
+            @_get(router, f"/authors/{{slug}}/{fmt}", name=f"author-feed-{fmt}")
             async def author_feed(request: Request, slug: str) -> Response:
                 found = await scope(request, "author", slug, name)
                 if found is None:
                     return problem(404, "Not found", f"no author {slug!r}")
                 return render(name, *found)
 
-            @router.get(f"/subjects/{{slug}}/{fmt}", name=f"subject-feed-{fmt}")
+            @_get(router, f"/subjects/{{slug}}/{fmt}", name=f"subject-feed-{fmt}")
             async def subject_feed(request: Request, slug: str) -> Response:
                 found = await scope(request, "subject", slug, name)
                 if found is None:

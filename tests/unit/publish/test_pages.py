@@ -294,3 +294,11 @@ async def test_a_renamed_article_redirects_from_its_old_slug(
     response = await client.get("/articles/story-number-1")
     assert response.status_code == 301
     assert response.headers["location"] == "/articles/council-votes-budget"
+
+
+async def test_pages_and_feeds_answer_head_requests(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    await publish(simple_story(1))
+    for path in ("/", "/articles/story-number-1", "/feeds/rss.xml", "/sitemap-news.xml"):
+        assert (await client.head(path)).status_code == 200, path
