@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
@@ -32,6 +33,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def tolerant_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream JSON-decodes a `data` field before any handler runs; a 100k-deep one
+    raises RecursionError there and the entry could never be dead-lettered. Hand the
+    consumer nothing instead: it reads the raw entry, fails to decode it and parks it."""
+    try:
+        return await original(msg)
+    except RecursionError:
+        return None
+
+
 def create_app(settings: Settings, *, now: Clock = utcnow,
                monotonic: Callable[[], float] = time.monotonic) -> FastAPI:
     gate = Gatekeeper(settings.keys)
@@ -39,7 +50,6 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
         gate=gate,
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst, monotonic),
         max_body_bytes=settings.max_body_bytes,
-        max_json_depth=settings.max_json_depth,
         now=now,
     )
 
@@ -49,7 +59,7 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
             log.warning("INGEST_API_KEYS is not set: only loopback clients may post")
         store = await IngestStore.open(settings.db_path)
         redis = aioredis.from_url(settings.redis_url)
-        broker = RedisBroker(settings.redis_url)
+        broker = RedisBroker(settings.redis_url, decoder=tolerant_decoder)
         relay = OutboxRelay(store.db, RedisStreamWriter(redis),
                             max_backoff=settings.relay_max_backoff)
         store.on_enqueued = relay.notify

@@ -28,6 +28,7 @@ from shared.models import Article, AuthorProfile, Image, Lifecycle
 
 WORDS_PER_MINUTE = 230
 SLUG_MAX = 100
+MAX_DEPTH = 64  # the deepest a document may nest, whichever door it came through
 CORRECTION_ROLE = "correction"
 
 
@@ -74,6 +75,8 @@ def parse_article(raw: Any) -> NinjsIn:
     """Validate a ninjs document; raises Invalid with a pointer for each problem."""
     if not isinstance(raw, dict):
         raise Invalid([FieldError("", "a ninjs article must be a JSON object")])
+    if nesting_depth(raw, MAX_DEPTH) > MAX_DEPTH:
+        raise Invalid([FieldError("", f"the document nests deeper than {MAX_DEPTH} levels")])
     try:
         doc = NinjsIn.model_validate(raw)
     except ValidationError as exc:
@@ -93,6 +96,20 @@ def _headline_missing(raw: dict[str, Any]) -> list[FieldError]:
         isinstance(h, dict) and isinstance(h.get("value"), str) and h["value"].strip()
         for h in headlines))
     return [] if has else [FieldError("/headlines", "a headline is required (headlines[].value)")]
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deep a parsed JSON value nests (iteratively; stops just past `limit`)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def parse_author(raw: Any) -> AuthorProfile:

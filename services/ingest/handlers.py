@@ -43,7 +43,6 @@ class HttpDoor:
     gate: Gatekeeper
     limiter: RateLimiter
     max_body_bytes: int
-    max_json_depth: int
     now: Clock
 
     async def admit(self, request: Request) -> tuple[str, Any]:
@@ -52,7 +51,7 @@ class HttpDoor:
         self.limiter.check(source)
         check_content_type(request)
         body = await read_limited(request, self.max_body_bytes)
-        return source, parse_json(body, self.max_json_depth)
+        return source, parse_json(body, domain.MAX_DEPTH)
 
 
 def _store(request: Request) -> IngestStore:

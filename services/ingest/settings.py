@@ -34,7 +34,6 @@ class Settings(BaseSettings):
     )
     api_keys: str = ""  # INGEST_API_KEYS="superdesk:KEY1,arc:KEY2"
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1)
-    max_json_depth: int = Field(64, ge=2)
     rate_per_second: float = Field(10.0, gt=0)  # sustained posts per second per source
     rate_burst: int = Field(30, ge=1)  # posts a source may send at once
     relay_max_backoff: float = Field(5.0, gt=0)

@@ -39,6 +39,7 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
         entry(names.ARTICLE_SUBMITTED, "{not json"),  # undecodable
         entry(names.ARTICLE_SUBMITTED, {"uri": "urn:bad", "version": "x"}, source="arc"),
         entry(names.ARTICLE_SUBMITTED, conflicting),  # same version, other content
+        entry(names.ARTICLE_SUBMITTED, '{"a":' + "[" * 100_000 + "]" * 100_000 + "}"),
         entry("author", seed_author),
         entry("article", seed_related, source="arc"),
     ]
@@ -50,7 +51,7 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
         async def settled() -> bool:
             counts = [await redis.xlen(s) for s in (
                 names.ARTICLES_INGESTED, names.AUTHORS_UPDATED, names.ARTICLES_REJECTED, DLQ)]
-            return counts == [2, 1, 3, 3]
+            return counts == [2, 1, 4, 4]
 
         await wait_for(settled)
 
@@ -62,15 +63,16 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
     assert AuthorProfile.model_validate(author.data).slug == "martin-fornusek"
 
     parked = await redis.xrange(DLQ)
-    assert [f[b"dlq.entry_id"].decode() for _id, f in parked] == ids[1:4]
+    assert [f[b"dlq.entry_id"].decode() for _id, f in parked] == ids[1:5]
     reasons = [f[b"dlq.reason"].decode() for _id, f in parked]
     assert reasons[0].startswith("undecodable")
     assert reasons[1].startswith("invalid: /version")
     assert reasons[2].startswith("conflict")
+    assert reasons[3] == "undecodable: 'data' is nested too deeply"
 
     rejections = [Rejection.model_validate(e.data) for e in await events(
         redis, names.ARTICLES_REJECTED)]
-    assert [r.entry_id for r in rejections] == ids[1:4]
+    assert [r.entry_id for r in rejections] == ids[1:5]
     assert rejections[1].errors[0]["pointer"] == "/version"
     assert (rejections[1].uri, rejections[1].source) == ("urn:bad", "arc")
     assert rejections[2].uri == seed_article["uri"]

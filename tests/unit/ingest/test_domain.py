@@ -243,3 +243,11 @@ def test_an_author_with_a_bad_avatar_url_is_refused_at_its_pointer() -> None:
     with pytest.raises(Invalid) as caught:
         domain.parse_author({"name": "A", "slug": "a", "avatar_url": "not a url"})
     assert [e.pointer for e in caught.value.errors] == ["/avatar_url"]
+
+
+def test_a_parsed_document_nested_too_deeply_is_refused_whichever_door_it_came_through() -> None:
+    deep: Any = "leaf"
+    for _ in range(900):
+        deep = [deep]
+    assert pointers(ninjs(extra=deep)) == [""]
+    assert domain.nesting_depth({"a": [{"b": []}]}, 64) == 4
