@@ -12,7 +12,6 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from faststream.redis import RedisBroker
 from starlette.exceptions import HTTPException
 
 from services.enrichment.handlers import Enrichment, http_router
@@ -26,6 +25,8 @@ from shared.infra.consumer import (
     StreamConsumer,
     consumer_name,
     ensure_group,
+    keep_consuming,
+    new_broker,
 )
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
@@ -39,7 +40,7 @@ def utcnow() -> datetime:
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
-    broker = RedisBroker(settings.redis_url)
+    broker = new_broker(settings.redis_url)
     holder: dict[str, Enrichment] = {}
     redis_holder: dict[str, aioredis.Redis] = {}
 
@@ -56,12 +57,16 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         names.ARTICLES_INGESTED: {names.ARTICLE_INGESTED: Route(Article, on_article)},
         names.AUTHORS_UPDATED: {names.AUTHOR_UPDATED: Route(AuthorProfile, on_author)},
     }
-    for stream, routes in streams.items():
+    consumers = [
         StreamConsumer(
             broker=broker, stream=stream, group=names.ENRICHMENT_GROUP,
             consumer=consumer_name(names.ENRICHMENT), routes=routes, dead_letters=dead_letters,
             claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries,
-        ).register()
+        )
+        for stream, routes in streams.items()
+    ]
+    for consumer in consumers:
+        consumer.register()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,14 +81,17 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         for stream in streams:
             await ensure_group(redis, stream, names.ENRICHMENT_GROUP)
         await broker.start()
-        relay_task = asyncio.create_task(relay.run(), name="enrichment-outbox-relay")
+        tasks = [asyncio.create_task(relay.run(), name="enrichment-outbox-relay"),
+                 asyncio.create_task(keep_consuming(consumers, redis, trim=tuple(streams)),
+                                     name="enrichment-heal")]
         try:
             yield
         finally:
             await broker.stop()
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await redis.aclose()
             await store.close()
 

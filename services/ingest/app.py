@@ -6,14 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from faststream.redis import RedisBroker
 
 from services.ingest import problems
 from services.ingest.guards import Gatekeeper, RateLimiter
@@ -22,7 +20,14 @@ from services.ingest.intake import Clock
 from services.ingest.settings import Settings
 from services.ingest.store import IngestStore
 from shared import names
-from shared.infra.consumer import RedisDeadLetters, StreamConsumer, consumer_name, ensure_group
+from shared.infra.consumer import (
+    RedisDeadLetters,
+    StreamConsumer,
+    consumer_name,
+    ensure_group,
+    keep_consuming,
+    new_broker,
+)
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 
@@ -31,16 +36,6 @@ log = logging.getLogger("galley.ingest")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-async def tolerant_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """FastStream JSON-decodes a `data` field before any handler runs; a 100k-deep one
-    raises RecursionError there and the entry could never be dead-lettered. Hand the
-    consumer nothing instead: it reads the raw entry, fails to decode it and parks it."""
-    try:
-        return await original(msg)
-    except RecursionError:
-        return None
 
 
 def create_app(settings: Settings, *, now: Clock = utcnow,
@@ -59,30 +54,36 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
             log.warning("INGEST_API_KEYS is not set: only loopback clients may post")
         store = await IngestStore.open(settings.db_path)
         redis = aioredis.from_url(settings.redis_url)
-        broker = RedisBroker(settings.redis_url, decoder=tolerant_decoder)
+        broker = new_broker(settings.redis_url)
         relay = OutboxRelay(store.db, RedisStreamWriter(redis),
                             max_backoff=settings.relay_max_backoff)
         store.on_enqueued = relay.notify
         dead_letters = RedisDeadLetters(redis, names.dead_letter_stream(names.INGEST))
         stream_door = StreamDoor(lambda: store, broker, lambda: dead_letters, now)
-        StreamConsumer(
+        submissions = StreamConsumer(
             broker=broker, stream=names.NEWSROOM_SUBMISSIONS, group=names.INGEST_GROUP,
             consumer=consumer_name(names.INGEST), routes=stream_door.routes(),
             dead_letters=lambda: dead_letters, on_parked=stream_door.on_parked,
-        ).register()
+        )
+        submissions.register()
         app.state.store, app.state.broker, app.state.relay = store, broker, relay
         relay_task: asyncio.Task[None] | None = None
+        heal_task: asyncio.Task[None] | None = None
         try:
             await ensure_group(redis, names.NEWSROOM_SUBMISSIONS, names.INGEST_GROUP)
             await broker.start()
             relay_task = asyncio.create_task(relay.run(), name="ingest-outbox-relay")
+            heal_task = asyncio.create_task(
+                keep_consuming([submissions], redis, trim=(names.NEWSROOM_SUBMISSIONS,)),
+                name="ingest-heal")
             yield
         finally:
             await broker.stop()
-            if relay_task is not None:
-                relay_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+            for task in (heal_task, relay_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await redis.aclose()
             await store.close()
 

@@ -11,11 +11,16 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
-from faststream.redis import RedisBroker
 from starlette.exceptions import HTTPException
 
 from shared import names
-from shared.infra.consumer import RedisDeadLetters, consumer_name, ensure_group
+from shared.infra.consumer import (
+    RedisDeadLetters,
+    consumer_name,
+    ensure_group,
+    keep_consuming,
+    new_broker,
+)
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 
@@ -62,7 +67,7 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
-    broker = RedisBroker(settings.redis_url)
+    broker = new_broker(settings.redis_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,13 +81,16 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             relay.notify()
             scheduler.wake()
 
-        register_consumer(broker, consumer_name(names.PUBLISH),
+        consumer = register_consumer(broker, consumer_name(names.PUBLISH),
                           article_handler(lambda: store, now, on_change),
                           lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH)))
         await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
         await broker.start()
         tasks = [asyncio.create_task(relay.run(), name="publish-outbox-relay"),
-                 asyncio.create_task(scheduler.run(), name="publish-scheduler")]
+                 asyncio.create_task(scheduler.run(), name="publish-scheduler"),
+                 asyncio.create_task(keep_consuming([consumer], redis,
+                                                    trim=(names.ARTICLES_ENRICHED,)),
+                                     name="publish-heal")]
         try:
             yield
         finally:

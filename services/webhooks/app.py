@@ -13,7 +13,6 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from faststream.redis import RedisBroker
 from starlette.exceptions import HTTPException
 
 from services.webhooks import ssrf
@@ -29,6 +28,7 @@ from shared.infra.consumer import (
     consumer_name,
     ensure_group,
     keep_consuming,
+    new_broker,
 )
 from shared.infra.db import Database
 from shared.infra.http import broker_is_ready, ops_router
@@ -47,7 +47,7 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     rand: Callable[[], float] = random.random,
 ) -> FastAPI:
-    broker = RedisBroker(settings.redis_url)
+    broker = new_broker(settings.redis_url)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -90,11 +90,35 @@ class RedisDeadLetters:
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 
 
+async def tolerant_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Keep FastStream's eager JSON decoding from wedging a stream.
+
+    FastStream decodes an entry's `data` field before any handler runs; a
+    pathologically deep one raises RecursionError there, so the entry could
+    never be dead-lettered. Decode to None instead: the consumer then reads the
+    raw entry, fails to parse it with a reason, and parks it.
+    """
+    try:
+        return await original(msg)
+    except RecursionError:
+        return None
+
+
+def new_broker(url: str, *, graceful_timeout: float = 15.0) -> RedisBroker:
+    """The broker every service uses (tolerant decoding, bounded graceful stop)."""
+    return RedisBroker(url, decoder=tolerant_decoder, graceful_timeout=graceful_timeout)
+
+
 async def keep_consuming(consumers: list[StreamConsumer], redis: Any, *,
-                         interval: float = 1.0) -> None:
-    """Background task: heal every consumer whose group vanished; runs until cancelled."""
+                         interval: float = 1.0, trim: tuple[str, ...] = (),
+                         trim_every: float = 60.0, retention_s: float = 3600.0) -> None:
+    """Background task, until cancelled: heal every consumer whose group vanished, and
+    now and then trim the named streams down to what every group has acknowledged."""
     import asyncio
 
+    from shared.infra.trim import trim_acknowledged
+
+    since_trim = 0.0
     while True:
         await asyncio.sleep(interval)
         for consumer in consumers:
@@ -102,6 +126,14 @@ async def keep_consuming(consumers: list[StreamConsumer], redis: Any, *,
                 await consumer.heal(redis)
             except Exception as exc:  # Redis unreachable: try again next round
                 log.warning("cannot heal %s/%s yet: %s", consumer.stream, consumer.group, exc)
+        since_trim += interval
+        if trim and since_trim >= trim_every:
+            since_trim = 0.0
+            for stream in trim:
+                try:
+                    await trim_acknowledged(redis, stream, min_age_s=retention_s)
+                except Exception as exc:
+                    log.warning("cannot trim %s yet: %s", stream, exc)
 
 
 @dataclass(frozen=True)
