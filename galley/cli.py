@@ -255,8 +255,13 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(PASSTHROUGH[argv[0]])
         if argv[0] == "asyncapi":
             return int(module.main())
-        if argv[0] == "replay" and not any(a.startswith("--redis") for a in argv):
-            argv = [*argv, "--redis", os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"]
+        if argv[0] == "replay":
+            # Same spelling as the other operator commands: --redis-url, else REDIS_URL.
+            argv = [a.replace("--redis-url", "--redis", 1) if a.startswith("--redis-url") else a
+                    for a in argv]
+            if not any(a.startswith("--redis") for a in argv):
+                argv = [*argv, "--redis",
+                        os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"]
         return int(module.main(argv[1:]))
     args = build_parser().parse_args(argv)
     code: int = args.func(args)

@@ -87,3 +87,11 @@ def test_trace_lists_every_hop_of_one_article_in_order(client: Any, redis_server
     assert main(["trace", URI, "--redis-url", redis_server.url]) == 0
     out = capsys.readouterr().out
     assert "accepted at ingest" in out and "published" in out
+
+
+def test_replay_takes_the_same_redis_url_option_as_the_other_commands(
+    client: Any, redis_server: Any, capsys: Any
+) -> None:
+    client.xadd(names.ARTICLES_PUBLISHED, event(names.ARTICLE_PUBLISHED, 1))
+    assert main(["replay", "--redis-url", redis_server.url, "--from-start", "--no-follow"]) == 0
+    assert URI in capsys.readouterr().out
