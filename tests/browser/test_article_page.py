@@ -110,7 +110,8 @@ async def test_a_reader_sees_the_whole_article_page_and_can_load_more_stories(
     items = page.locator("#feed-list > li")
     assert await items.count() == 10
     await page.get_by_role("link", name="Show More").click()
-    await page.wait_for_function("document.querySelectorAll('#feed-list > li').length > 10")
+    # A locator wait, not wait_for_function: the page's CSP forbids the eval that would need.
+    await items.nth(10).wait_for()
     titles = await page.locator("#feed-list .story-title").all_inner_texts()
     assert len(titles) == 15 and len(set(titles)) == 15
     assert page.url.rstrip("/") == publish_service.url  # enhanced in place, no navigation
