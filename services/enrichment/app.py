@@ -9,16 +9,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
+from fastapi import FastAPI
 
 from services.enrichment.handlers import Enrichment, http_router
 from services.enrichment.settings import Settings
 from services.enrichment.store import Store
 from shared import names
 from shared.envelope import Envelope
+from shared.infra import problems
 from shared.infra.consumer import (
     RedisDeadLetters,
     Route,
@@ -31,8 +29,6 @@ from shared.infra.consumer import (
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 from shared.models import Article, AuthorProfile
-
-PROBLEM = "application/problem+json"
 
 
 def utcnow() -> datetime:
@@ -99,21 +95,5 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
     app.state.broker = broker
     app.include_router(ops_router(lambda: broker_is_ready(broker)))
     app.include_router(http_router(lambda: holder["service"]))
-    _problem_details(app)
+    problems.install(app)
     return app
-
-
-def _problem_details(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return JSONResponse({"type": "about:blank", "title": "Invalid request", "status": 422,
-                             "detail": "; ".join(f"{'/'.join(map(str, e['loc']))}: {e['msg']}"
-                                                 for e in errors), "errors": errors},
-                            status_code=422, media_type=PROBLEM)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"type": "about:blank", "title": str(exc.detail),
-                             "status": exc.status_code, "detail": str(exc.detail)},
-                            status_code=exc.status_code, media_type=PROBLEM)

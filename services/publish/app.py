@@ -23,6 +23,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+from shared.infra.problems import invalid_request
 
 from .formats import Site
 from .handlers import article_handler, problem, register_consumer, site_router
@@ -59,9 +60,7 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return problem(422, "Invalid request", f"{where}: {first.get('msg', 'invalid')}")
+        return invalid_request(exc).response(request.url.path)
 
     return app
 

@@ -14,6 +14,7 @@ from faststream.redis import RedisBroker
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.consumer import DeadLetters, Route, StreamConsumer
+from shared.infra.problems import Problem
 from shared.models import EnrichedArticle
 
 from . import domain, formats
@@ -55,9 +56,8 @@ def _get(router: APIRouter, path: str, **kwargs: Any) -> Callable[..., Any]:
 
 
 def problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": "about:blank", "title": title, "status": status,
-                         "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
+    """A problem+json answer for the machine routes (the HTML pages render error.html)."""
+    return Problem(status, title.lower().replace(" ", "-"), title, detail).response()
 
 
 def _store(request: Request) -> Store:

@@ -10,17 +10,15 @@ from datetime import UTC, datetime
 
 import httpx
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
+from fastapi import FastAPI
 
 from services.webhooks import ssrf
 from services.webhooks.dispatcher import Dispatcher, HttpSender
-from services.webhooks.handlers import Problem, make_on_published, make_router
+from services.webhooks.handlers import make_on_published, make_router
 from services.webhooks.settings import Settings
 from services.webhooks.store import ALL_SCHEMA, Store
 from shared import names
+from shared.infra import problems
 from shared.infra.consumer import (
     RedisDeadLetters,
     Route,
@@ -102,24 +100,5 @@ def create_app(
             notify=lambda: app.state.dispatcher.notify(),
         )
     )
-    _problem_handlers(app)
+    problems.install(app)
     return app
-
-
-def _problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def problem(request: Request, exc: Problem) -> JSONResponse:
-        return exc.response(request.url.path)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"pointer": "/" + "/".join(str(p) for p in e["loc"][1:]), "detail": e["msg"]}
-            for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors)
-        return Problem(422, "Invalid request", detail, errors=errors).response(request.url.path)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return Problem(exc.status_code, str(exc.detail), str(exc.detail)).response(request.url.path)

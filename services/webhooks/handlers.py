@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.webhooks import domain, ssrf
 from services.webhooks.store import Store, new_id
 from shared import names
 from shared.envelope import Envelope
+from shared.infra.problems import Problem
 from shared.models import PublishedArticle
 
 PublishedType = Literal[names.PUBLISHED_EVENT_TYPES]  # type: ignore[valid-type]
@@ -31,33 +32,13 @@ class SubscriptionIn(BaseModel):
     subject_filter: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
-class Problem(Exception):
-    """An error answered as application/problem+json."""
-
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-    def response(self, instance: str | None = None) -> JSONResponse:
-        body = {
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            **self.extra,
-        }
-        if instance:
-            body["instance"] = instance
-        return JSONResponse(body, status_code=self.status, media_type="application/problem+json")
-
-
 def _store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
 def _not_found(what: str) -> Problem:
-    return Problem(404, "Not Found", f"no {what} with that id")
+    return Problem(404, "not-found", "Not found", f"no {what} with that id")
 
 
 def make_router(
@@ -74,9 +55,9 @@ def make_router(
         try:
             await ssrf.check(body.url, resolver, allow_loopback=allow_loopback)
         except ssrf.BadURL as exc:
-            raise Problem(422, "Invalid webhook URL", str(exc)) from None
+            raise Problem(422, "invalid-url", "Invalid webhook URL", str(exc)) from None
         except ssrf.RefusedAddress as exc:
-            raise Problem(400, "Webhook URL refused", str(exc)) from None
+            raise Problem(400, "url-refused", "Webhook URL refused", str(exc)) from None
         sub = domain.Subscription(
             id=new_id("sub"),
             url=body.url,
@@ -142,7 +123,8 @@ def make_router(
         if current is None:
             raise _not_found("delivery")
         if current["state"] == "pending":
-            raise Problem(409, "Already pending", "this delivery is already queued")
+            raise Problem(409, "already-pending", "Already pending",
+                          "this delivery is already queued")
         await store.redeliver(sub_id, now(), delivery_id)
         notify()
         return await store.delivery(sub_id, delivery_id) or {}

@@ -124,13 +124,13 @@ async def test_related_endpoint_returns_scores_and_matched_terms_and_clear_error
     import httpx
     from fastapi import FastAPI
 
-    from services.enrichment.app import _problem_details
     from services.enrichment.handlers import http_router
+    from shared.infra import problems
 
     await post_seed(service, seed_author, seed_related, seed_budget, seed_article)
     app = FastAPI()
     app.include_router(http_router(lambda: service))
-    _problem_details(app)
+    problems.install(app)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://t") as client:
         ok = await client.get("/v1/related", params={"uri": seed_article["uri"], "k": 3})
