@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+from shared.infra.tasks import cancel_and_wait
 from shared.models import Article, AuthorProfile
 
 
@@ -84,10 +84,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             yield
         finally:
             await broker.stop()
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(*tasks)
             await redis.aclose()
             await store.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +29,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+from shared.infra.tasks import cancel_and_wait
 
 log = logging.getLogger("galley.ingest")
 
@@ -79,11 +79,7 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
             yield
         finally:
             await broker.stop()
-            for task in (heal_task, relay_task):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            await cancel_and_wait(heal_task, relay_task)
             await redis.aclose()
             await store.close()
 

@@ -24,6 +24,7 @@ from shared.infra.consumer import (
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 from shared.infra.problems import invalid_request
+from shared.infra.tasks import cancel_and_wait
 
 from .formats import Site
 from .handlers import article_handler, problem, register_consumer, site_router
@@ -94,10 +95,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             yield
         finally:
             await broker.stop()
-            for task in reversed(tasks):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(*reversed(tasks))
             await redis.aclose()
             await store.close()
 

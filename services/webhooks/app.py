@@ -30,6 +30,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.db import Database
 from shared.infra.http import broker_is_ready, ops_router
+from shared.infra.tasks import cancel_and_wait
 from shared.models import PublishedArticle
 
 
@@ -82,9 +83,7 @@ def create_app(
             yield
         finally:
             await broker.stop()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(*tasks)
             await client.aclose()
             await redis.aclose()
             await db.close()
