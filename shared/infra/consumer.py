@@ -11,6 +11,12 @@ wires each stream as:
   once it has been delivered `max_deliveries` times;
 * undecodable or schema-invalid entries dead-lettered at once, with the
   reason and the original entry id, then acknowledged so the stream flows on.
+
+`claim_idle_ms` and `max_deliveries` default to the env vars
+`GALLEY_CLAIM_IDLE_MS` (60000) and `GALLEY_MAX_DELIVERIES` (5) when a service
+does not pass its own. `GALLEY_CHAOS_FAIL_SUBJECTS` (comma-separated subjects)
+is a TEST-ONLY fault injection: every handler raises for those subjects, so
+the reliability suite can prove an always-failing article is dead-lettered.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -88,6 +94,32 @@ class RedisDeadLetters:
 
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        log.warning("%s is not an integer; using %d", name, default)
+        return default
+
+
+def default_claim_idle_ms() -> int:
+    return _env_int("GALLEY_CLAIM_IDLE_MS", 60_000)
+
+
+def default_max_deliveries() -> int:
+    return _env_int("GALLEY_MAX_DELIVERIES", 5)
+
+
+def chaos_fail_subjects() -> frozenset[str]:
+    """TEST-ONLY: subjects whose handlers must always fail (GALLEY_CHAOS_FAIL_SUBJECTS)."""
+    raw = os.environ.get("GALLEY_CHAOS_FAIL_SUBJECTS", "")
+    return frozenset(s.strip() for s in raw.split(",") if s.strip())
+
+
+class InjectedFailure(RuntimeError):
+    """Raised for subjects listed in GALLEY_CHAOS_FAIL_SUBJECTS (test-only)."""
 
 
 async def tolerant_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -173,11 +205,14 @@ class StreamConsumer:
     routes: Mapping[str, Route]
     dead_letters: Callable[[], DeadLetters]
     max_records: int = 100
-    claim_idle_ms: int = 60_000
-    max_deliveries: int = 5
+    claim_idle_ms: int = field(default_factory=default_claim_idle_ms)
+    max_deliveries: int = field(default_factory=default_max_deliveries)
     on_unknown: Callable[[Envelope[Any]], Awaitable[None]] | None = None
     # Called after an entry is dead-lettered (fields, reason, entry id), e.g. to emit a rejection.
     on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
+    fail_subjects: frozenset[str] = field(default_factory=chaos_fail_subjects)
+    # The last handler error per entry id, so a dead letter says why it failed.
+    _last_error: dict[str, str] = field(default_factory=dict, repr=False)
 
     def register(self) -> None:
         new_sub = self.broker.subscriber(
@@ -201,7 +236,8 @@ class StreamConsumer:
             deliveries = await msg.get_delivery_count()
             if deliveries > self.max_deliveries:
                 fields = self._fields_or_empty(body, msg)
-                await self._park(fields, msg, f"handler failed {deliveries - 1} times")
+                last = self._last_error.pop(_entry_id(msg) or "", "error not seen by this process")
+                await self._park(fields, msg, f"handler failed {deliveries - 1} times: {last}")
                 await msg.ack()
                 return
             await self.process(body, msg)
@@ -263,10 +299,21 @@ class StreamConsumer:
             await msg.ack()
             return
         try:
+            if env.subject and env.subject in self.fail_subjects:
+                raise InjectedFailure(f"injected failure for {env.subject} (test-only)")
             await route.handle(typed)
-        except Exception:
+        except Exception as exc:
             # Left pending: the claimer retries it, then dead-letters it.
             log.exception("handler failed for %s %s", env.type, env.subject,
                           extra={"event_id": env.id, "subject": env.subject})
+            self._remember_error(_entry_id(msg), exc)
             return
+        self._last_error.pop(_entry_id(msg) or "", None)
         await msg.ack()
+
+    def _remember_error(self, entry_id: str | None, exc: Exception) -> None:
+        if entry_id is None:
+            return
+        if len(self._last_error) >= 10_000:  # bounded: forget the oldest
+            self._last_error.pop(next(iter(self._last_error)))
+        self._last_error[entry_id] = f"{type(exc).__name__}: {exc}"[:500]

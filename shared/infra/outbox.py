@@ -2,9 +2,11 @@
 
 A service writes the event it emits into its own SQLite `outbox` table in the
 same transaction as the state change; a relay loop copies unsent rows to Redis
-in order and marks them sent. If Redis is down the rows wait; if the process
-dies between XADD and marking a row sent, the row is sent again and consumers
-drop the duplicate by event id.
+in order and marks them sent. If Redis is down the rows wait. If the process
+dies between XADD and marking a row sent, the row is sent again: the XADD runs
+in a Lua script guarded by a per-event key (`galley:sent:<stream>:<event id>`,
+kept for `DEDUP_TTL_S`), so the copy is not appended twice and the stream holds
+each event once; consumers still drop duplicates by event id as a second line.
 """
 
 from __future__ import annotations
@@ -21,6 +23,18 @@ from shared.envelope import Envelope
 from shared.infra.db import Database
 
 log = logging.getLogger("galley.outbox")
+
+DEDUP_TTL_S = 7 * 24 * 3600  # how long a sent event id is remembered in Redis
+
+# KEYS[1] stream, KEYS[2] dedup key; ARGV[1] ttl, then field, value, ...
+# Atomic: either the entry was appended before (return its id) or append it now.
+_XADD_ONCE = """
+local seen = redis.call('GET', KEYS[2])
+if seen then return seen end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('SET', KEYS[2], id, 'EX', tonumber(ARGV[1]))
+return id
+"""
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -44,14 +58,29 @@ class StreamWriter(Protocol):
     async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]: ...
 
 
+def sent_key(stream: str, event_id: str) -> str:
+    """The Redis key remembering that an event was appended to a stream."""
+    return f"galley:sent:{stream}:{event_id}"
+
+
 class RedisStreamWriter:
-    def __init__(self, redis: Any) -> None:
+    """Appends entries in one round trip, each event id at most once per stream."""
+
+    def __init__(self, redis: Any, *, dedup_ttl_s: int = DEDUP_TTL_S) -> None:
         self._redis = redis
+        self._ttl = dedup_ttl_s
+        self._xadd_once = redis.register_script(_XADD_ONCE)
 
     async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
         pipe = self._redis.pipeline(transaction=False)
         for stream, fields in entries:
-            pipe.xadd(stream, fields)
+            event_id = fields.get("id")
+            if not event_id:
+                pipe.xadd(stream, fields)
+                continue
+            flat = [part for pair in fields.items() for part in pair]
+            await self._xadd_once(keys=[stream, sent_key(stream, event_id)], args=[self._ttl, *flat],
+                            client=pipe)
         ids = await pipe.execute()
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
