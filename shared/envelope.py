@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.infra.observability import current_traceparent
+
 P = TypeVar("P")
 
 SPECVERSION = "1.0"
@@ -39,7 +41,8 @@ class Envelope(BaseModel, Generic[P]):
     subject: str | None = None
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
     datacontenttype: str = JSON
-    traceparent: str | None = None  # CloudEvents distributed-tracing extension
+    # CloudEvents distributed-tracing extension; defaults to the trace of the work in progress
+    traceparent: str | None = Field(default_factory=current_traceparent)
     data: P
 
     def to_fields(self) -> dict[str, str]:

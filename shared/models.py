@@ -73,6 +73,7 @@ class Article(Frozen):
     pinned_related: list[str] = Field(default_factory=list)  # editor-pinned uris
     related_opt_out: bool = False
     ninjs: dict[str, Any] = Field(default_factory=dict)  # the accepted ninjs, body sanitized
+    accepted_at: AwareDatetime | None = None  # when ingest accepted this version
 
     @property
     def visible_from(self) -> datetime | None:

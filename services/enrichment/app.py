@@ -15,6 +15,7 @@ from services.enrichment.settings import Settings
 from services.enrichment.store import Store
 from shared import names
 from shared.envelope import Envelope
+from shared.infra import observability as obs
 from shared.infra import problems
 from shared.infra.consumer import (
     RedisDeadLetters,
@@ -36,7 +37,9 @@ def utcnow() -> datetime:
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+    obs.configure_logging(names.ENRICHMENT)
     broker = new_broker(settings.redis_url)
+    obs.instrument_broker(broker, names.ENRICHMENT)
     holder: dict[str, Enrichment] = {}
     redis_holder: dict[str, aioredis.Redis] = {}
 
@@ -56,7 +59,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
     consumers = [
         StreamConsumer(
             broker=broker, stream=stream, group=names.ENRICHMENT_GROUP,
-            consumer=consumer_name(names.ENRICHMENT), routes=routes, dead_letters=dead_letters,
+            consumer=consumer_name(names.ENRICHMENT), routes=obs.route_map(routes),
+            dead_letters=dead_letters,
             claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries,
         )
         for stream, routes in streams.items()
@@ -90,7 +94,10 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
 
     app = FastAPI(title="galley enrichment", lifespan=lifespan)
     app.state.broker = broker
-    app.include_router(ops_router(lambda: broker_is_ready(broker)))
+    dlq = obs.dead_letter_probe(lambda: redis_holder.get("redis"),
+                                names.dead_letter_stream(names.ENRICHMENT))
+    app.middleware("http")(obs.http_trace_middleware())
+    app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
     app.include_router(http_router(lambda: holder["service"]))
     problems.install(app)
     return app

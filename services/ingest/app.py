@@ -19,6 +19,7 @@ from services.ingest.intake import Clock
 from services.ingest.settings import Settings
 from services.ingest.store import IngestStore
 from shared import names
+from shared.infra import observability as obs
 from shared.infra.consumer import (
     RedisDeadLetters,
     StreamConsumer,
@@ -40,6 +41,7 @@ def utcnow() -> datetime:
 
 def create_app(settings: Settings, *, now: Clock = utcnow,
                monotonic: Callable[[], float] = time.monotonic) -> FastAPI:
+    obs.configure_logging(names.INGEST)
     gate = Gatekeeper(settings.keys)
     door = HttpDoor(
         gate=gate,
@@ -55,6 +57,7 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
         store = await IngestStore.open(settings.db_path)
         redis = aioredis.from_url(settings.redis_url)
         broker = new_broker(settings.redis_url)
+        obs.instrument_broker(broker, names.INGEST)
         relay = OutboxRelay(store.db, RedisStreamWriter(redis),
                             max_backoff=settings.relay_max_backoff)
         store.on_enqueued = relay.notify
@@ -62,11 +65,12 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
         stream_door = StreamDoor(lambda: store, broker, lambda: dead_letters, now)
         submissions = StreamConsumer(
             broker=broker, stream=names.NEWSROOM_SUBMISSIONS, group=names.INGEST_GROUP,
-            consumer=consumer_name(names.INGEST), routes=stream_door.routes(),
+            consumer=consumer_name(names.INGEST), routes=obs.route_map(stream_door.routes()),
             dead_letters=lambda: dead_letters, on_parked=stream_door.on_parked,
         )
         submissions.register()
         app.state.store, app.state.broker, app.state.relay = store, broker, relay
+        app.state.redis = redis
         relay_task: asyncio.Task[None] | None = None
         heal_task: asyncio.Task[None] | None = None
         try:
@@ -85,9 +89,12 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
 
     app = FastAPI(title="galley ingest", lifespan=lifespan)
     app.state.broker = None
+    app.state.redis = None
+    app.middleware("http")(obs.http_trace_middleware())
     problems.install(app)
     app.include_router(api_router(door))
-    app.include_router(ops_router(lambda: _ready(app)))
+    dlq = obs.dead_letter_probe(lambda: app.state.redis, names.dead_letter_stream(names.INGEST))
+    app.include_router(ops_router(lambda: _ready(app), probes=[dlq]))
     return app
 
 

@@ -53,7 +53,8 @@ async def submit_article(store: IngestStore, raw: Any, *, source: str, now: Cloc
         slug = current.slug if current else await store.free_slug(
             conn, domain.slugify(draft.headline), doc.uri)
         lifecycle = domain.lifecycle_of(doc, seen_before=current is not None)
-        article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle})
+        article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle,
+                                             "accepted_at": at})
         await store.save_version(conn, article, digest, at)
         await enqueue(conn, names.ARTICLES_INGESTED, Envelope[Article](
             source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at,

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from shared import names
+from shared.infra import observability as obs
 from shared.infra.consumer import (
     RedisDeadLetters,
     consumer_name,
@@ -67,13 +68,18 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+    obs.configure_logging(names.PUBLISH)
     broker = new_broker(settings.redis_url)
+    obs.instrument_broker(broker, names.PUBLISH)
+    redis_holder: dict[str, aioredis.Redis] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(str(settings.db_path))
         redis = aioredis.from_url(settings.redis_url)
-        relay = OutboxRelay(store.db, RedisStreamWriter(redis))
+        redis_holder["redis"] = redis
+        relay = OutboxRelay(store.db, obs.LatencyWriter(RedisStreamWriter(redis),
+                                                        names.ARTICLES_PUBLISHED))
         scheduler = Scheduler(store, now, relay.notify, max_wait=settings.scheduler_poll)
         app.state.store, app.state.relay, app.state.scheduler = store, relay, scheduler
 
@@ -82,7 +88,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             scheduler.wake()
 
         consumer = register_consumer(broker, consumer_name(names.PUBLISH),
-                          article_handler(lambda: store, now, on_change),
+                          obs.traced(article_handler(lambda: store, now, on_change)),
                           lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH)))
         await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
         await broker.start()
@@ -101,5 +107,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
 
     app = create_site(settings, now=now, lifespan=lifespan)
     app.state.broker = broker
-    app.include_router(ops_router(lambda: broker_is_ready(broker)))
+    dlq = obs.dead_letter_probe(lambda: redis_holder.get("redis"),
+                                names.dead_letter_stream(names.PUBLISH))
+    app.middleware("http")(obs.http_trace_middleware())
+    app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
     return app

@@ -18,6 +18,7 @@ from services.webhooks.handlers import make_on_published, make_router
 from services.webhooks.settings import Settings
 from services.webhooks.store import ALL_SCHEMA, Store
 from shared import names
+from shared.infra import observability as obs
 from shared.infra import problems
 from shared.infra.consumer import (
     RedisDeadLetters,
@@ -46,13 +47,17 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     rand: Callable[[], float] = random.random,
 ) -> FastAPI:
+    obs.configure_logging(names.WEBHOOKS)
     broker = new_broker(settings.redis_url)
+    obs.instrument_broker(broker, names.WEBHOOKS)
+    redis_holder: dict[str, aioredis.Redis] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await Database.open(settings.db_path, schema=ALL_SCHEMA)
         store = Store(db)
         redis = aioredis.from_url(settings.redis_url)
+        redis_holder["redis"] = redis
         client = httpx.AsyncClient(
             follow_redirects=False, timeout=settings.timeout, transport=transport, trust_env=False
         )
@@ -65,10 +70,10 @@ def create_app(
             stream=names.ARTICLES_PUBLISHED,
             group=names.WEBHOOKS_GROUP,
             consumer=consumer_name(names.WEBHOOKS),
-            routes={
+            routes=obs.route_map({
                 t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
                 for t in names.PUBLISHED_EVENT_TYPES
-            },
+            }),
             dead_letters=lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.WEBHOOKS)),
             claim_idle_ms=settings.claim_idle_ms,
         )
@@ -90,7 +95,10 @@ def create_app(
 
     app = FastAPI(title="galley webhooks", lifespan=lifespan)
     app.state.broker = broker
-    app.include_router(ops_router(lambda: broker_is_ready(broker)))
+    dlq = obs.dead_letter_probe(lambda: redis_holder.get("redis"),
+                                names.dead_letter_stream(names.WEBHOOKS))
+    app.middleware("http")(obs.http_trace_middleware())
+    app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
     app.include_router(
         make_router(
             now=now,

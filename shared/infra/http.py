@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -10,8 +10,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 
 def ops_router(
-    broker_ready: Callable[[], Any], registry: CollectorRegistry | None = None
+    broker_ready: Callable[[], Any], registry: CollectorRegistry | None = None,
+    probes: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> APIRouter:
+    """Health, readiness and /metrics; `probes` refresh gauges just before a scrape."""
     router = APIRouter(tags=["ops"])
 
     @router.get("/health/live", status_code=204)
@@ -27,6 +29,8 @@ def ops_router(
     async def metrics() -> Response:
         from prometheus_client import REGISTRY
 
+        for probe in probes:
+            await probe()
         return Response(generate_latest(registry or REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return router

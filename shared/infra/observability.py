@@ -1,0 +1,242 @@
+"""Observability every service shares: trace context, JSON logs, pipeline metrics.
+
+Trace context is W3C `traceparent` (https://www.w3.org/TR/trace-context/), carried
+as the CloudEvents distributed-tracing extension on every envelope. The current
+value lives in a context variable: an HTTP request sets it from its `traceparent`
+header (or starts a new trace), a stream handler sets it from the event it handles
+(as a child span), and every `Envelope` built meanwhile picks it up by default.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram
+
+TRACEPARENT_RE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+_traceparent: ContextVar[str | None] = ContextVar("galley_traceparent", default=None)
+_event_id: ContextVar[str | None] = ContextVar("galley_event_id", default=None)
+_uri: ContextVar[str | None] = ContextVar("galley_uri", default=None)
+events_log = logging.getLogger("galley.events")
+
+# --- W3C trace context -------------------------------------------------------------------
+
+
+def new_traceparent() -> str:
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def valid_traceparent(value: str | None) -> bool:
+    match = TRACEPARENT_RE.match(value or "")
+    return bool(match) and set(match.group(1)) != {"0"} and set(match.group(2)) != {"0"}
+
+
+def child_of(parent: str | None) -> str:
+    """Same trace, new span id; a fresh trace when the parent is missing or malformed."""
+    if not valid_traceparent(parent):
+        return new_traceparent()
+    trace_id, flags = parent.split("-")[1], parent.split("-")[3]  # type: ignore[union-attr]
+    return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    return traceparent.split("-")[1] if valid_traceparent(traceparent) else None
+
+
+def current_traceparent() -> str | None:
+    """The trace context of the work in progress (Envelope's default for `traceparent`)."""
+    return _traceparent.get()
+
+
+@contextlib.contextmanager
+def context(*, traceparent: str | None = None, event_id: str | None = None,
+            uri: str | None = None) -> Iterator[None]:
+    """Set trace context and log fields for the enclosed work."""
+    tokens = [(_traceparent, _traceparent.set(traceparent)),
+              (_event_id, _event_id.set(event_id)), (_uri, _uri.set(uri))]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+Handler = Callable[[Any], Awaitable[None]]
+
+
+def traced(handler: Handler) -> Handler:
+    """Wrap a stream handler: it runs as a child span of the event's trace, and its log
+    records carry the event id and the article uri (the event's subject)."""
+
+    async def run(event: Any) -> None:
+        with context(traceparent=child_of(getattr(event, "traceparent", None)),
+                     event_id=getattr(event, "id", None), uri=getattr(event, "subject", None)):
+            await handler(event)
+            events_log.info("handled %s", getattr(event, "type", "event"))
+
+    run.__name__ = getattr(handler, "__name__", "handler")
+    return run
+
+
+def http_trace_middleware() -> Callable[..., Awaitable[Any]]:
+    """FastAPI `http` middleware: each request runs in the caller's trace (or a new one);
+    the response names the span in its own `traceparent` header."""
+
+    async def middleware(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        span = child_of(request.headers.get("traceparent"))
+        with context(traceparent=span):
+            response = await call_next(request)
+        response.headers["traceparent"] = span
+        return response
+
+    return middleware
+
+
+# --- JSON logs -----------------------------------------------------------------------------
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the article uri, event id and trace id when known."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        uri = getattr(record, "uri", None) or _uri.get()
+        event_id = getattr(record, "event_id", None) or _event_id.get()
+        trace_id = trace_id_of(_traceparent.get())
+        for key, value in (("uri", uri), ("event_id", event_id), ("trace_id", trace_id)):
+            if value:
+                out[key] = value
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure_logging(service: str, *, stream: Any = None, level: int = logging.INFO) -> None:
+    """JSON lines on stderr for galley's own loggers (GALLEY_LOG_FORMAT=text opts out).
+
+    Idempotent: calling it again (one app per test) does not add a second handler.
+    """
+    if os.environ.get("GALLEY_LOG_FORMAT", "json") != "json":
+        return
+    logger = logging.getLogger("galley")
+    for existing in logger.handlers:
+        if getattr(existing, "galley_json", False):
+            existing.setFormatter(JsonFormatter(service))
+            return
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.galley_json = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter(service))
+    logger.addHandler(handler)
+    logger.setLevel(min(level, logger.level or level))
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+END_TO_END_SECONDS = Histogram(
+    "galley_end_to_end_latency_seconds",
+    "From ingest accepting an article version to publish appending its event to "
+    "articles.published (versions with no embargo or schedule, first enrichment only)",
+    ["type"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+DEAD_LETTERS = Gauge("galley_dead_letters", "Entries on a dead-letter stream", ["stream"])
+EVENTS_HANDLED = Counter("galley_events_handled_total", "Stream events handled, by type",
+                         ["type"])
+
+
+def instrument_broker(broker: Any, service: str) -> None:
+    """FastStream's Prometheus middleware on a broker (call before subscribers start)."""
+    from faststream.redis.prometheus import RedisPrometheusMiddleware
+    from prometheus_client import REGISTRY
+
+    broker.add_middleware(RedisPrometheusMiddleware(registry=REGISTRY, app_name=service))
+
+
+def dead_letter_probe(redis: Callable[[], Any], stream: str) -> Callable[[], Awaitable[None]]:
+    """A /metrics hook that sets galley_dead_letters for one stream from XLEN."""
+
+    async def probe() -> None:
+        client = redis()
+        if client is None:
+            return
+        with contextlib.suppress(Exception):  # Redis down: keep the last value
+            DEAD_LETTERS.labels(stream).set(int(await client.xlen(stream)))
+
+    return probe
+
+
+class LatencyWriter:
+    """A StreamWriter for the outbox relay that observes end-to-end latency of every
+    entry it appends to `stream` (the article's `accepted_at` to now)."""
+
+    def __init__(self, inner: Any, stream: str,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.inner, self.stream, self.now = inner, stream, now
+
+    async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
+        ids: list[str] = await self.inner.append_many(entries)
+        moment = self.now()
+        for stream, fields in entries:
+            if stream == self.stream:
+                observe_latency(fields, moment)
+        return ids
+
+
+def observe_latency(fields: dict[str, str], moment: datetime) -> float | None:
+    try:
+        data = json.loads(fields.get("data", "{}"))
+        accepted = data.get("accepted_at")
+        if not accepted or data.get("enrichment_revision") or data.get("embargoed") or data.get(
+                "publish_at"):
+            return None
+        seconds = (moment - datetime.fromisoformat(accepted)).total_seconds()
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if seconds < 0:
+        return None
+    END_TO_END_SECONDS.labels(fields.get("type", "")).observe(seconds)
+    return seconds
+
+
+def handled(handler: Handler) -> Handler:
+    """Count handled events by type (after the handler returns)."""
+
+    async def run(event: Any) -> None:
+        await handler(event)
+        EVENTS_HANDLED.labels(getattr(event, "type", "")).inc()
+
+    return run
+
+
+def route_map(routes: dict[str, Any]) -> dict[str, Any]:
+    """Wrap every handler of a StreamConsumer routes map with `traced` (same Route type)."""
+    import dataclasses
+
+    wrapped: dict[int, Any] = {}
+    out = {}
+    for event_type, route in routes.items():
+        if id(route) not in wrapped:
+            wrapped[id(route)] = dataclasses.replace(route, handle=traced(handled(route.handle)))
+        out[event_type] = wrapped[id(route)]
+    return out
