@@ -1,0 +1,1 @@
+"""The fault-injection suite: crash, restart and partition the pipeline, then count."""
