@@ -161,6 +161,14 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     if not letters:
         console.print("nothing to do: name entry ids (or --all with retry)")
         return 2
+    if args.action == "retry" and len(letters) > 1:
+        from rich.progress import track
+
+        for letter in track(letters, description="retrying dead letters",
+                            console=Console(stderr=True)):
+            ops.retry_dead_letter(client, letter)
+        console.print(f"{len(letters)} dead letters put back on their streams")
+        return 0
     for letter in letters:
         if args.action == "show":
             console.print_json(json.dumps({"entry": letter.id, "dlq": letter.stream,
@@ -183,22 +191,34 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     from galley import ops
 
-    hops = ops.trace(_redis(args), args.uri)
+    hops, source = ops.full_trace(_redis(args), args.uri, webhooks_url=args.webhooks_url,
+                                  data_dir=args.data_dir)
     console = Console()
+    if not console.is_terminal:  # piped or captured: don't wrap the table at 80 columns
+        console = Console(width=200)
     if not hops:
         console.print(f"no event mentions {args.uri}")
         return 1
-    table = Table(title=f"trace of {args.uri}")
-    for col in ("time (UTC)", "hop", "event", "version", "stream entry", "since previous"):
-        table.add_column(col)
-    previous = None
+    table = Table(title=f"trace of {args.uri}", caption=f"deliveries: {source}")
+    for col in ("time (UTC)", "hop", "event", "v", "where", "since previous", "since accepted"):
+        table.add_column(col, justify="right" if col.startswith("since") else "left")
+    previous = accepted = None
     for hop in hops:
-        delta = f"+{(hop.time - previous).total_seconds() * 1000:.0f} ms" if previous else ""
+        if accepted is None and hop.stream == ops.names.ARTICLES_INGESTED:
+            accepted = hop.time
         table.add_row(hop.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], hop.label, hop.type,
-                      str(hop.version or ""), f"{hop.stream} {hop.entry_id}", delta)
+                      str(hop.version or ""), f"{hop.stream} {hop.entry_id}",
+                      _ms(hop.time, previous), _ms(hop.time, accepted))
         previous = hop.time
     console.print(table)
+    trace_ids = sorted({h.traceparent.split("-")[1] for h in hops if h.traceparent.count("-") == 3})
+    if trace_ids:
+        console.print(f"trace ids: {', '.join(trace_ids)}")
     return 0
+
+
+def _ms(moment: Any, since: Any) -> str:
+    return f"+{(moment - since).total_seconds() * 1000:.0f} ms" if since is not None else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("trace", help="every hop of one article")
     tr.add_argument("uri")
     tr.add_argument("--redis-url", default=default_redis)
+    tr.add_argument("--webhooks-url", default="http://127.0.0.1:"
+                    f"{os.environ.get('WEBHOOKS_PORT', '8004')}",
+                    help="the webhooks service, for deliveries to subscribers")
+    tr.add_argument("--data-dir", default=os.environ.get("GALLEY_DATA_DIR", "data"),
+                    help="read webhooks.db here (read-only) when the service is down")
     tr.set_defaults(func=cmd_trace)
     return parser
 

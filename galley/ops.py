@@ -153,6 +153,8 @@ class Hop:
     type: str
     version: int | None
     time: datetime
+    event_id: str = ""
+    traceparent: str = ""
 
 
 def trace(client: sync_redis.Redis, uri: str, scan_count: int = 1000) -> list[Hop]:
@@ -169,7 +171,8 @@ def trace(client: sync_redis.Redis, uri: str, scan_count: int = 1000) -> list[Ho
             for entry_id, fields in batch:
                 if _subject_of(fields) == uri:
                     hops.append(Hop(stream, label, entry_id, fields.get("type", ""),
-                                    _version_of(fields), entry_time(entry_id)))
+                                    _version_of(fields), entry_time(entry_id),
+                                    fields.get("id", ""), fields.get("traceparent", "")))
             last = batch[-1][0]
     hops.sort(key=lambda h: (h.time, h.entry_id))
     return hops
@@ -191,3 +194,99 @@ def _version_of(fields: dict[str, str]) -> int | None:
         return int(version) if version is not None else None
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+# --- deliveries to webhook subscribers -------------------------------------------------------
+
+WEBHOOKS_DB = "webhooks.db"
+
+
+def delivery_hops(deliveries: list[dict[str, Any]], published: list[Hop]) -> list[Hop]:
+    """One hop per delivery of this article's events: when it was delivered (or its last
+    attempt, or when it was queued), to which subscriber, in which state."""
+    versions = {h.event_id: h.version for h in published if h.event_id}
+    hops = []
+    for d in deliveries:
+        attempts = d.get("history") or []
+        when = attempts[-1]["at"] if attempts else d.get("created_at")
+        if not when:
+            continue
+        state = d.get("state", "")
+        verb = {"delivered": "delivered", "pending": "delivery pending",
+                "failed": "delivery failed", "disabled": "delivery stopped"}.get(state, state)
+        where = d.get("url") or d.get("subscription_id", "")
+        status = f" (HTTP {d['last_status']})" if d.get("last_status") else ""
+        hops.append(Hop("webhooks", f"{verb} to {where}{status}", d.get("id", ""),
+                        d.get("event_type", ""), versions.get(d.get("event_id", "")),
+                        _parse_time(when), d.get("event_id", "")))
+    return hops
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def deliveries_over_http(base_url: str, uri: str, timeout: float = 2.0) -> list[dict[str, Any]]:
+    """Every delivery of `uri`'s events, from the webhooks service's HTTP API."""
+    subs = _get_json(f"{base_url}/v1/subscriptions", timeout)
+    out = []
+    for sub in subs:
+        for d in _get_json(f"{base_url}/v1/subscriptions/{sub['id']}/deliveries?limit=1000",
+                           timeout):
+            if d.get("subject") == uri:
+                out.append({**d, "subscription_id": sub["id"], "url": sub.get("url")})
+    return out
+
+
+def deliveries_from_db(path: str, uri: str) -> list[dict[str, Any]]:
+    """The same, read-only from the webhooks service's SQLite file (no service needed)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(
+            "SELECT d.id, d.event_id, d.state, d.last_status, d.created_at, d.subscription_id,"
+            " s.url, e.type AS event_type, e.subject FROM deliveries d"
+            " JOIN events e ON e.event_id = d.event_id"
+            " LEFT JOIN subscriptions s ON s.id = d.subscription_id"
+            " WHERE e.subject = ? ORDER BY d.seq", (uri,)).fetchall()
+        out = []
+        for r in rows:
+            tries = conn.execute("SELECT n, at, status FROM attempts WHERE delivery_id = ?"
+                                 " ORDER BY n", (r["id"],)).fetchall()
+            out.append({**dict(r), "history": [dict(t) for t in tries]})
+        return out
+    finally:
+        conn.close()
+
+
+def _get_json(url: str, timeout: float) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def full_trace(client: sync_redis.Redis, uri: str, *, webhooks_url: str | None = None,
+               data_dir: str | None = None) -> tuple[list[Hop], str]:
+    """Stream hops plus webhook deliveries, in time order, and where deliveries came from."""
+    hops = trace(client, uri)
+    deliveries: list[dict[str, Any]] = []
+    source = "no webhooks data"
+    if webhooks_url:
+        try:
+            deliveries = deliveries_over_http(webhooks_url, uri)
+            source = f"webhooks service at {webhooks_url}"
+        except (OSError, ValueError):
+            deliveries = []
+    if source == "no webhooks data" and data_dir:
+        import os
+
+        path = os.path.join(data_dir, WEBHOOKS_DB)
+        if os.path.exists(path):
+            deliveries = deliveries_from_db(path, uri)
+            source = f"{path} (read-only)"
+    published = [h for h in hops if h.stream == names.ARTICLES_PUBLISHED]
+    hops = hops + delivery_hops(deliveries, published)
+    hops.sort(key=lambda h: h.time)
+    return hops, source
