@@ -8,6 +8,7 @@
     galley replay [--from-start] [--no-follow]  every published article (current version), then live
     galley evaluate CORPUS.jsonl                related-links quality and cost (docs/enrichment.md)
     galley asyncapi                             AsyncAPI 3.0 document of every stream, on stdout
+    galley ops-page [--port 8005]               the ops page: pipeline picture, counts, traces
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Subcommands that own their arguments: `galley NAME ...` is `python -m galley.NAME ...`.
 PASSTHROUGH = {"replay": "galley.replay", "evaluate": "galley.evaluate",
-               "asyncapi": "galley.asyncapi"}
+               "asyncapi": "galley.asyncapi", "ops-page": "galley.opsweb.__main__"}
 
 
 def main(argv: list[str] | None = None) -> int:
