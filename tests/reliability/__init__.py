@@ -1,0 +1,1 @@
+"""Reliability: the chaos suite, poison messages and SQLite under pressure."""

@@ -1,0 +1,27 @@
+"""The chaos suite, short version: 500 stories while services are SIGKILLed, Redis is
+restarted from its AOF and its port is closed; nothing lost, duplicated or reordered."""
+
+from __future__ import annotations
+
+import pytest
+
+from galley.chaos.__main__ import passed, render
+from galley.chaos.suite import Options, run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
+
+
+async def test_five_hundred_stories_survive_the_fault_schedule_with_nothing_lost_or_doubled(
+) -> None:
+    out = await run(Options(n=500, kills_each=3, port_closed_s=10.0, quiesce_timeout=150.0))
+    print(render(out))
+
+    assert out.quiesced, "the pipeline never settled after the faults"
+    assert out.report.counts == {"lost": 0, "duplicated": 0, "out_of_order": 0,
+                                 "unexpected": 0}, render(out)
+    assert len(out.ledger.articles) == 500
+    assert any("SIGKILL redis-server" in line for line in out.faults)
+    assert any("close Redis's port" in line for line in out.faults)
+    for service in ("ingest", "enrichment", "publish", "webhooks"):
+        assert sum(f"SIGKILL {service} " in line for line in out.faults) == 3
+    assert passed(out)
