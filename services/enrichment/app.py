@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from services.enrichment import domain
 from services.enrichment.handlers import Enrichment, http_router
 from services.enrichment.settings import Settings
-from services.enrichment.store import Store
+from services.enrichment.store import Store, Tx
 from shared import names
 from shared.envelope import Envelope
 from shared.infra import observability as obs
@@ -34,6 +35,33 @@ from shared.models import Article, AuthorProfile
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def catch_up_with_replicas(service: Enrichment, seen: int) -> Callable[[Tx], Awaitable[None]]:
+    """Before each write, apply what other replicas committed since we last looked, so
+    every replica ranks related links against the same archive and directory."""
+    position = {"seq": seen}
+
+    async def catch_up(tx: Tx) -> None:
+        rows, trimmed = await tx.changes_since(position["seq"])
+        if trimmed:
+            await service.load()
+        own = service.store.own_changes
+        for seq, kind, key in rows:
+            if seq in own:
+                own.discard(seq)
+            elif kind == "article":
+                stored = await tx.enriched(key)
+                if stored is None:
+                    service.index.remove(key)
+                else:
+                    service.index.add(domain.doc_of(stored))
+            elif kind == "author" and (profile := await tx.profile(key)) is not None:
+                service.directory.put(profile)
+        if rows:
+            position["seq"] = rows[-1][0]
+
+    return catch_up
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
@@ -75,7 +103,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         redis_holder["redis"] = redis
         relay = OutboxRelay(store.db, RedisStreamWriter(redis))
         service = Enrichment(store, now=now, on_commit=relay.notify)
+        seen = await store.last_change()  # before load: what comes after is caught up
         await service.load()
+        store.on_begin = catch_up_with_replicas(service, seen)
         holder["service"] = service
         app.state.store, app.state.service, app.state.relay = store, service, relay
         for stream in streams:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -42,7 +42,15 @@ CREATE TABLE IF NOT EXISTS links (
     PRIMARY KEY (uri, target)
 );
 CREATE INDEX IF NOT EXISTS links_target ON links(target);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL
+);
 """
+# Replicas share the SQLite file; each keeps its directory and index in memory and
+# catches up on what the others wrote from `changes` (see Store.on_begin).
+KEEP_CHANGES = 50_000
 
 ALL_SCHEMA = (OUTBOX_SCHEMA, PROCESSED_SCHEMA, SCHEMA)
 
@@ -52,6 +60,9 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Runs first in every write transaction (other replicas are locked out meanwhile).
+        self.on_begin: Callable[[Tx], Awaitable[None]] | None = None
+        self.own_changes: set[int] = set()  # committed by this process: nothing to catch up
 
     @classmethod
     async def open(cls, path: str) -> Store:
@@ -63,7 +74,15 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.db.transaction() as conn:
-            yield Tx(conn)
+            tx = Tx(conn)
+            if self.on_begin is not None:
+                await self.on_begin(tx)
+            yield tx
+        self.own_changes.update(tx.seqs)
+
+    async def last_change(self) -> int:
+        row = await self.db.fetchone("SELECT COALESCE(MAX(seq), 0) FROM changes")
+        return int(row[0]) if row else 0
 
     # -- reads ---------------------------------------------------------------------
 
@@ -96,6 +115,7 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
+        self.seqs: list[int] = []  # the changes this transaction recorded
 
     async def first_time(self, event_id: str) -> bool:
         return await first_time(self.conn, event_id)
@@ -120,6 +140,24 @@ class Tx:
             "INSERT INTO authors(slug, profile) VALUES (?, ?)"
             " ON CONFLICT(slug) DO UPDATE SET profile = excluded.profile",
             (profile.slug, profile.model_dump_json()))
+        await self._changed("author", profile.slug)
+
+    async def _changed(self, kind: str, key: str) -> None:
+        cur = await self.conn.execute("INSERT INTO changes(kind, key) VALUES (?, ?)", (kind, key))
+        if cur.lastrowid:
+            self.seqs.append(cur.lastrowid)
+        if cur.lastrowid and cur.lastrowid % 1000 == 0:
+            await self.conn.execute("DELETE FROM changes WHERE seq <= ?",
+                                    (cur.lastrowid - KEEP_CHANGES,))
+
+    async def changes_since(self, seq: int) -> tuple[list[tuple[int, str, str]], bool]:
+        """Changes after `seq`, and whether some were already trimmed (reload everything)."""
+        async with self.conn.execute(
+                "SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq", (seq,)) as c:
+            rows = [(int(r[0]), str(r[1]), str(r[2])) for r in await c.fetchall()]
+        async with self.conn.execute("SELECT MIN(seq) FROM changes") as c:
+            first = (await c.fetchone() or (None,))[0]
+        return rows, first is not None and int(first) > seq + 1
 
     async def save(self, enriched: EnrichedArticle, *, killed: bool,
                    names_rows: Iterable[tuple[str, str, str | None]]) -> None:
@@ -132,6 +170,7 @@ class Tx:
             " enriched = excluded.enriched",
             (uri, enriched.version, enriched.enrichment_revision, int(killed),
              enriched.model_dump_json()))
+        await self._changed("article", uri)
         await self.conn.execute("DELETE FROM article_names WHERE uri = ?", (uri,))
         await self.conn.executemany(
             "INSERT OR IGNORE INTO article_names(uri, key, name, slug) VALUES (?, ?, ?, ?)",
