@@ -21,10 +21,13 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--quiesce-timeout", type=float, default=600.0)
     p.add_argument("--workdir", type=Path, help="keep data and logs here (default: temp dir)")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--appendfsync", choices=["always", "everysec", "off"], default="everysec",
+                   help="Redis durability; 'off' (no AOF) is expected to fail the check")
     a = p.parse_args(argv)
     return Options(n=a.n, concurrency=a.concurrency, kills_each=a.kills_each,
                    port_closed_s=a.port_closed, claim_idle_ms=a.claim_idle_ms,
-                   quiesce_timeout=a.quiesce_timeout, workdir=a.workdir, seed=a.seed)
+                   quiesce_timeout=a.quiesce_timeout, workdir=a.workdir, seed=a.seed,
+                   appendfsync=a.appendfsync)
 
 
 def render(out: Outcome, limit: int = 10) -> str:

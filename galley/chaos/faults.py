@@ -121,11 +121,13 @@ class Injector:
             self.log.note(f"  {fault.target} restarted (pid {svc.proc and svc.proc.pid},"
                           f" ready={ok})")
         elif fault.kind == "redis-restart":
-            self.log.note(f"SIGKILL redis-server (AOF everysec) at {progress}")
+            aof = f"AOF {self.redis.appendfsync}" if self.redis.appendonly else "no AOF"
+            self.log.note(f"SIGKILL redis-server ({aof}) at {progress}")
             await asyncio.to_thread(self.redis.kill)
             await asyncio.sleep(1.0)
             await asyncio.to_thread(self.redis.start)
-            self.log.note("  redis-server restarted on the same port from its AOF")
+            self.log.note("  redis-server restarted on the same port"
+                          + (" from its AOF" if self.redis.appendonly else ", empty"))
         elif fault.kind == "port-close":
             self.log.note(f"close Redis's port for {self.port_closed_s:.0f}s at {progress}")
             await self.proxy.close()

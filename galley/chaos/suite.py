@@ -37,6 +37,7 @@ class Options:
     quiesce_timeout: float = 600.0
     workdir: Path | None = None
     seed: int = 7
+    appendfsync: str = "everysec"  # "always", "everysec", or "off" (no AOF: must fail)
 
 
 @dataclass
@@ -177,7 +178,9 @@ async def run(opts: Options) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="galley-chaos-") as tmp:
         work = (opts.workdir or Path(tmp)).resolve()
         data_dir = work / "data"
-        redis_server = RedisServer(work / "redis", free_port())
+        aof = opts.appendfsync != "off"
+        redis_server = RedisServer(work / "redis", free_port(), appendonly=aof,
+                                   appendfsync=opts.appendfsync if aof else "everysec")
         redis_server.start()
         proxy = PortProxy(free_port(), redis_server.port)
         await proxy.open()

@@ -25,3 +25,12 @@ async def test_five_hundred_stories_survive_the_fault_schedule_with_nothing_lost
     for service in ("ingest", "enrichment", "publish", "webhooks"):
         assert sum(f"SIGKILL {service} " in line for line in out.faults) == 3
     assert passed(out)
+
+
+async def test_without_an_append_only_file_the_same_faults_lose_stories_and_the_checker_says_so(
+) -> None:
+    out = await run(Options(n=150, kills_each=1, port_closed_s=3.0, quiesce_timeout=90.0,
+                            appendfsync="off"))
+
+    assert out.report.counts["lost"] > 0, render(out)
+    assert not passed(out)
