@@ -24,7 +24,7 @@ from shared.infra.db import Database
 
 log = logging.getLogger("galley.outbox")
 
-DEDUP_TTL_S = 7 * 24 * 3600  # how long a sent event id is remembered in Redis
+DEDUP_TTL_S = 24 * 3600  # a sent event id is remembered this long (crash-to-restart window)
 
 # KEYS[1] stream, KEYS[2] dedup key; ARGV[1] ttl, then field, value, ...
 # Atomic: either the entry was appended before (return its id) or append it now.
