@@ -57,6 +57,8 @@ def replicated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipe
     for var in ("GALLEY_CLAIM_IDLE_MS", "ENRICHMENT_CLAIM_IDLE_MS", "WEBHOOKS_CLAIM_IDLE_MS"):
         monkeypatch.setenv(var, "1000")
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
+    # A delivery leased by the killed replica is retaken after timeout + 30 s (the lease).
+    monkeypatch.setenv("WEBHOOKS_TIMEOUT", "2")
     running = Pipeline(tmp_path / "data", redis_url=None, redis_port=free_port(),
                        replicas=REPLICAS, services={n: _replica_ports() for n in SERVICES})
     running.start()
@@ -150,7 +152,7 @@ def test_a_batch_survives_sigkill_of_one_replica_of_every_service(
             return all(last.get(uri) == version for uri, version in acked.items())
 
         eventually(all_published, timeout=60, what="every acked article at its last version")
-        eventually(lambda: _delivered(receiver, acked), timeout=60,
+        eventually(lambda: _delivered(receiver, acked), timeout=120,
                    what="every last version delivered to the subscriber")
         assert len(acked) == 30
         assert _settled(replicated.redis_url)
