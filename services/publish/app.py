@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
@@ -46,8 +48,9 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
                 lifespan: Lifespan | None = None) -> FastAPI:
     """The reader-facing routes and middleware; without a lifespan the caller sets the store."""
     views = Views(Site(base_url=settings.base_url, name=settings.site_name))
-    app = FastAPI(title="galley publish", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=lifespan)
+    app = FastAPI(title="galley publish", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json", lifespan=lifespan)
+    _openapi_without_head(app)
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(site_router(views, settings.page_size, settings.feed_size, now))
@@ -65,6 +68,22 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
         return invalid_request(exc).response(request.url.path)
 
     return app
+
+
+def _openapi_without_head(app: FastAPI) -> None:
+    """Pages answer HEAD as well as GET; the OpenAPI document lists the GET only."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # GET and HEAD share an id
+                schema = original()
+            for operations in schema.get("paths", {}).values():
+                operations.pop("head", None)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
