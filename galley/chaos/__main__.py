@@ -21,30 +21,53 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--quiesce-timeout", type=float, default=600.0)
     p.add_argument("--workdir", type=Path, help="keep data and logs here (default: temp dir)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--appendfsync", choices=["always", "everysec", "off"], default="everysec",
-                   help="Redis durability; 'off' (no AOF) is expected to fail the check")
+    p.add_argument(
+        "--appendfsync",
+        choices=["always", "everysec", "off"],
+        default="everysec",
+        help="Redis durability; 'off' (no AOF) is expected to fail the check",
+    )
     a = p.parse_args(argv)
-    return Options(n=a.n, concurrency=a.concurrency, kills_each=a.kills_each,
-                   port_closed_s=a.port_closed, claim_idle_ms=a.claim_idle_ms,
-                   quiesce_timeout=a.quiesce_timeout, workdir=a.workdir, seed=a.seed,
-                   appendfsync=a.appendfsync)
+    return Options(
+        n=a.n,
+        concurrency=a.concurrency,
+        kills_each=a.kills_each,
+        port_closed_s=a.port_closed,
+        claim_idle_ms=a.claim_idle_ms,
+        quiesce_timeout=a.quiesce_timeout,
+        workdir=a.workdir,
+        seed=a.seed,
+        appendfsync=a.appendfsync,
+    )
 
 
 def render(out: Outcome, limit: int = 10) -> str:
     r = out.report
-    lines = ["", "fault schedule:", *("  " + line for line in out.faults), "",
-             f"ledger: {len(out.ledger.articles)} stories, {out.ledger.acknowledged} requests"
-             f" acknowledged {dict(sorted(out.ledger.statuses.items()))},"
-             f" {len(out.ledger.refused)} refused, {out.ledger.gave_up} gave up",
-             f"published stream: {r.events} events; dead letters: {out.dead_letters or 0}",
-             f"quiescent: {out.quiesced}; took {out.seconds:.0f}s", ""]
-    for kind, items in (("lost", r.lost), ("duplicated", r.duplicated),
-                        ("out-of-order", r.out_of_order), ("unexpected", r.unexpected)):
+    lines = [
+        "",
+        "fault schedule:",
+        *("  " + line for line in out.faults),
+        "",
+        f"ledger: {len(out.ledger.articles)} stories, {out.ledger.acknowledged} requests"
+        f" acknowledged {dict(sorted(out.ledger.statuses.items()))},"
+        f" {len(out.ledger.refused)} refused, {out.ledger.gave_up} gave up",
+        f"published stream: {r.events} events; dead letters: {out.dead_letters or 0}",
+        f"quiescent: {out.quiesced}; took {out.seconds:.0f}s",
+        "",
+    ]
+    for kind, items in (
+        ("lost", r.lost),
+        ("duplicated", r.duplicated),
+        ("out-of-order", r.out_of_order),
+        ("unexpected", r.unexpected),
+    ):
         lines += [f"  {kind}: {item}" for item in items[:limit]]
     lines += [f"refused: {item}" for item in out.ledger.refused[:limit]]
     c = r.counts
-    lines.append(f"lost={c['lost']} duplicated={c['duplicated']}"
-                 f" out_of_order={c['out_of_order']} unexpected={c['unexpected']}")
+    lines.append(
+        f"lost={c['lost']} duplicated={c['duplicated']}"
+        f" out_of_order={c['out_of_order']} unexpected={c['unexpected']}"
+    )
     return "\n".join(lines)
 
 

@@ -46,8 +46,12 @@ class Report:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"lost": len(self.lost), "duplicated": len(self.duplicated),
-                "out_of_order": len(self.out_of_order), "unexpected": len(self.unexpected)}
+        return {
+            "lost": len(self.lost),
+            "duplicated": len(self.duplicated),
+            "out_of_order": len(self.out_of_order),
+            "unexpected": len(self.unexpected),
+        }
 
     @property
     def ok(self) -> bool:
@@ -69,10 +73,16 @@ def read_published(redis: Any) -> list[Published]:
         for entry_id, raw in batch:
             fields = {_text(k): _text(v) for k, v in raw.items()}
             data = json.loads(fields.get("data", "{}"))
-            out.append(Published(_text(entry_id), fields.get("id", ""), fields.get("type", ""),
-                                 data.get("uri", fields.get("subject", "")),
-                                 int(data.get("version", 0)),
-                                 int(data.get("enrichment_revision", 0))))
+            out.append(
+                Published(
+                    _text(entry_id),
+                    fields.get("id", ""),
+                    fields.get("type", ""),
+                    data.get("uri", fields.get("subject", "")),
+                    int(data.get("version", 0)),
+                    int(data.get("enrichment_revision", 0)),
+                )
+            )
         last = _text(batch[-1][0])
         ms, seq = last.split("-")
         start = f"{ms}-{int(seq) + 1}"
@@ -92,8 +102,9 @@ def read_final_state(publish_db: Path) -> dict[str, tuple[int, bool, int | None]
     return state
 
 
-def check(ledger: Ledger, state: dict[str, tuple[int, bool, int | None]],
-          events: list[Published]) -> Report:
+def check(
+    ledger: Ledger, state: dict[str, tuple[int, bool, int | None]], events: list[Published]
+) -> Report:
     report = Report(events=len(events), stories=len(ledger.articles))
     by_uri: dict[str, list[Published]] = {}
     for ev in events:
@@ -122,8 +133,12 @@ def _order(report: Report, by_uri: dict[str, list[Published]]) -> None:
             report.out_of_order.append(f"{uri}: {seen}")
 
 
-def _lost(report: Report, ledger: Ledger, state: dict[str, tuple[int, bool, int | None]],
-          by_uri: dict[str, list[Published]]) -> None:
+def _lost(
+    report: Report,
+    ledger: Ledger,
+    state: dict[str, tuple[int, bool, int | None]],
+    by_uri: dict[str, list[Published]],
+) -> None:
     for uri, versions in ledger.articles.items():
         final = max(versions)
         killed = versions[final] == "killed"
@@ -133,21 +148,32 @@ def _lost(report: Report, ledger: Ledger, state: dict[str, tuple[int, bool, int 
         if stored is None:
             report.lost.append(f"{uri}: v{final} acknowledged, publish never saw it")
         elif stored[0] != final or stored[1] != killed:
-            report.lost.append(f"{uri}: v{final} ({versions[final]}) acknowledged, publish holds"
-                               f" v{stored[0]} killed={stored[1]}")
+            report.lost.append(
+                f"{uri}: v{final} ({versions[final]}) acknowledged, publish holds"
+                f" v{stored[0]} killed={stored[1]}"
+            )
         elif not killed and stored[2] != final:
             report.lost.append(f"{uri}: v{final} acknowledged, live is v{stored[2]}")
         elif not killed and (last is None or last.version != final):
-            report.lost.append(f"{uri}: v{final} acknowledged, last event is"
-                               f" {last and (last.type, last.version)}")
-        elif killed and last is not None and (last.type != names.ARTICLE_KILLED
-                                               or last.version != final):
-            report.lost.append(f"{uri}: kill v{final} acknowledged, last event is"
-                               f" {(last.type, last.version)}")
+            report.lost.append(
+                f"{uri}: v{final} acknowledged, last event is {last and (last.type, last.version)}"
+            )
+        elif (
+            killed
+            and last is not None
+            and (last.type != names.ARTICLE_KILLED or last.version != final)
+        ):
+            report.lost.append(
+                f"{uri}: kill v{final} acknowledged, last event is {(last.type, last.version)}"
+            )
 
 
-def _unexpected(report: Report, ledger: Ledger,
-                state: dict[str, tuple[int, bool, int | None]], events: list[Published]) -> None:
+def _unexpected(
+    report: Report,
+    ledger: Ledger,
+    state: dict[str, tuple[int, bool, int | None]],
+    events: list[Published],
+) -> None:
     for ev in events:
         if ev.version not in ledger.articles.get(ev.uri, {}):
             report.unexpected.append(f"event {ev.type} {ev.uri} v{ev.version} never acknowledged")

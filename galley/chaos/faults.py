@@ -30,8 +30,12 @@ class Service:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"],
-                                         env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -102,8 +106,15 @@ class FaultLog:
 class Injector:
     """Applies faults to the running pipeline."""
 
-    def __init__(self, services: dict[str, Service], redis: RedisServer, proxy: PortProxy,
-                 log: FaultLog, *, port_closed_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        services: dict[str, Service],
+        redis: RedisServer,
+        proxy: PortProxy,
+        log: FaultLog,
+        *,
+        port_closed_s: float = 10.0,
+    ) -> None:
         self.services = services
         self.redis = redis
         self.proxy = proxy
@@ -118,16 +129,19 @@ class Injector:
             await asyncio.sleep(0.3)
             svc.start()
             ok = await svc.ready()
-            self.log.note(f"  {fault.target} restarted (pid {svc.proc and svc.proc.pid},"
-                          f" ready={ok})")
+            self.log.note(
+                f"  {fault.target} restarted (pid {svc.proc and svc.proc.pid}, ready={ok})"
+            )
         elif fault.kind == "redis-restart":
             aof = f"AOF {self.redis.appendfsync}" if self.redis.appendonly else "no AOF"
             self.log.note(f"SIGKILL redis-server ({aof}) at {progress}")
             await asyncio.to_thread(self.redis.kill)
             await asyncio.sleep(1.0)
             await asyncio.to_thread(self.redis.start)
-            self.log.note("  redis-server restarted on the same port"
-                          + (" from its AOF" if self.redis.appendonly else ", empty"))
+            self.log.note(
+                "  redis-server restarted on the same port"
+                + (" from its AOF" if self.redis.appendonly else ", empty")
+            )
         elif fault.kind == "port-close":
             self.log.note(f"close Redis's port for {self.port_closed_s:.0f}s at {progress}")
             await self.proxy.close()

@@ -16,8 +16,9 @@ class PortProxy:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def open(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port,
-                                                  reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._serve, "127.0.0.1", self.port, reuse_address=True
+        )
 
     async def close(self) -> None:
         """Stop listening and drop every open connection (clients see resets)."""

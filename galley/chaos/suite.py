@@ -23,8 +23,12 @@ from galley.redis_server import RedisServer, free_port
 from shared import names
 
 SERVICES = ["ingest", "enrichment", "publish", "webhooks"]
-WATCHED = [names.ARTICLES_INGESTED, names.AUTHORS_UPDATED, names.ARTICLES_ENRICHED,
-           names.ARTICLES_PUBLISHED]
+WATCHED = [
+    names.ARTICLES_INGESTED,
+    names.AUTHORS_UPDATED,
+    names.ARTICLES_ENRICHED,
+    names.ARTICLES_PUBLISHED,
+]
 
 
 @dataclass
@@ -90,17 +94,23 @@ async def _first(aw: Any, task: asyncio.Task[Any]) -> None:
     waiter.cancel()
 
 
-def _env(name: str, port: int, redis_url: str, data_dir: Path, claim_idle_ms: int
-         ) -> dict[str, str]:
+def _env(
+    name: str, port: int, redis_url: str, data_dir: Path, claim_idle_ms: int
+) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "REDIS_URL": redis_url, "GALLEY_DATA_DIR": str(data_dir),
-        f"{name.upper()}_PORT": str(port), f"{name.upper()}_HOST": "127.0.0.1",
-        "INGEST_RATE_PER_SECOND": "1000000", "INGEST_RATE_BURST": "1000000",
-        "GALLEY_CLAIM_IDLE_MS": str(claim_idle_ms),
-        "ENRICHMENT_CLAIM_IDLE_MS": str(claim_idle_ms),
-        "WEBHOOKS_CLAIM_IDLE_MS": str(claim_idle_ms),
-    })
+    env.update(
+        {
+            "REDIS_URL": redis_url,
+            "GALLEY_DATA_DIR": str(data_dir),
+            f"{name.upper()}_PORT": str(port),
+            f"{name.upper()}_HOST": "127.0.0.1",
+            "INGEST_RATE_PER_SECOND": "1000000",
+            "INGEST_RATE_BURST": "1000000",
+            "GALLEY_CLAIM_IDLE_MS": str(claim_idle_ms),
+            "ENRICHMENT_CLAIM_IDLE_MS": str(claim_idle_ms),
+            "WEBHOOKS_CLAIM_IDLE_MS": str(claim_idle_ms),
+        }
+    )
     return env
 
 
@@ -131,12 +141,14 @@ async def backlog(redis: aioredis.Redis, data_dir: Path) -> list[str]:
     """What is still moving: unsent outbox rows, unread or pending stream entries, held items."""
     busy: list[str] = []
     for svc in ("ingest", "enrichment", "publish", "webhooks"):
-        unsent = _db_count(data_dir / f"{svc}.db",
-                           "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+        unsent = _db_count(
+            data_dir / f"{svc}.db", "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"
+        )
         if unsent:
             busy.append(f"{svc} outbox {unsent}")
-    held = _db_count(data_dir / "publish.db",
-                     "SELECT COUNT(*) FROM articles WHERE held IS NOT NULL")
+    held = _db_count(
+        data_dir / "publish.db", "SELECT COUNT(*) FROM articles WHERE held IS NOT NULL"
+    )
     if held:
         busy.append(f"publish held {held}")
     for stream in WATCHED:
@@ -151,8 +163,13 @@ async def backlog(redis: aioredis.Redis, data_dir: Path) -> list[str]:
     return busy
 
 
-async def wait_quiet(redis: aioredis.Redis, data_dir: Path, services: dict[str, Service],
-                     timeout: float, log: FaultLog) -> bool:
+async def wait_quiet(
+    redis: aioredis.Redis,
+    data_dir: Path,
+    services: dict[str, Service],
+    timeout: float,
+    log: FaultLog,
+) -> bool:
     deadline = time.monotonic() + timeout
     quiet_rounds = 0
     last_note = 0.0
@@ -179,21 +196,29 @@ async def run(opts: Options) -> Outcome:
         work = (opts.workdir or Path(tmp)).resolve()
         data_dir = work / "data"
         aof = opts.appendfsync != "off"
-        redis_server = RedisServer(work / "redis", free_port(), appendonly=aof,
-                                   appendfsync=opts.appendfsync if aof else "everysec")
+        redis_server = RedisServer(
+            work / "redis",
+            free_port(),
+            appendonly=aof,
+            appendfsync=opts.appendfsync if aof else "everysec",
+        )
         redis_server.start()
         proxy = PortProxy(free_port(), redis_server.port)
         await proxy.open()
         url = f"redis://127.0.0.1:{proxy.port}/0"
-        services = {name: Service(name, port, _env(name, port, url, data_dir,
-                                                   opts.claim_idle_ms),
-                                  work / "logs" / f"{name}.log")
-                    for name, port in ((n, free_port()) for n in SERVICES)}
+        services = {
+            name: Service(
+                name,
+                port,
+                _env(name, port, url, data_dir, opts.claim_idle_ms),
+                work / "logs" / f"{name}.log",
+            )
+            for name, port in ((n, free_port()) for n in SERVICES)
+        }
         direct = aioredis.from_url(redis_server.url)
         log = FaultLog()
         try:
-            return await _drive(opts, services, redis_server, proxy, direct, data_dir, log,
-                                started)
+            return await _drive(opts, services, redis_server, proxy, direct, data_dir, log, started)
         finally:
             for svc in services.values():
                 svc.stop()
@@ -202,31 +227,46 @@ async def run(opts: Options) -> Outcome:
             redis_server.stop()
 
 
-async def _drive(opts: Options, services: dict[str, Service], redis_server: RedisServer,
-                 proxy: PortProxy, direct: aioredis.Redis, data_dir: Path, log: FaultLog,
-                 started: float) -> Outcome:
+async def _drive(
+    opts: Options,
+    services: dict[str, Service],
+    redis_server: RedisServer,
+    proxy: PortProxy,
+    direct: aioredis.Redis,
+    data_dir: Path,
+    log: FaultLog,
+    started: float,
+) -> Outcome:
     for svc in services.values():
         svc.start()
     for svc in services.values():
         if not await svc.ready():
             raise RuntimeError(f"{svc.name} did not start; see {svc.log_path}")
-    log.note(f"pipeline up: redis :{redis_server.port} behind proxy :{proxy.port}, "
-             + ", ".join(f"{s.name} :{s.port}" for s in services.values()))
+    log.note(
+        f"pipeline up: redis :{redis_server.port} behind proxy :{proxy.port}, "
+        + ", ".join(f"{s.name} :{s.port}" for s in services.values())
+    )
     authors, stories, changes = plan(opts.n, run=uuid.uuid4().hex[:8], seed=opts.seed)
     total = len(authors) + sum(len(c) for c in stories) + len(changes)
     faults = schedule(SERVICES, kills_each=opts.kills_each)
     pacer = Pacer(total, faults)
     ledger = Ledger()
-    driver = Driver(f"http://127.0.0.1:{services['ingest'].port}", ledger,
-                    concurrency=opts.concurrency, on_progress=pacer.progress,
-                    admit=pacer.admit)
+    driver = Driver(
+        f"http://127.0.0.1:{services['ingest'].port}",
+        ledger,
+        concurrency=opts.concurrency,
+        on_progress=pacer.progress,
+        admit=pacer.admit,
+    )
     log.note(f"workload: {opts.n} stories, {total} requests, {len(faults)} faults")
     workload = asyncio.create_task(driver.run(authors, stories, changes))
     injector = Injector(services, redis_server, proxy, log, port_closed_s=opts.port_closed_s)
     await pacer.run(injector, workload)
     await workload
-    log.note(f"workload done: {ledger.acknowledged} acknowledged, {driver.retries} retries,"
-             f" {len(ledger.refused)} refused, {ledger.gave_up} gave up")
+    log.note(
+        f"workload done: {ledger.acknowledged} acknowledged, {driver.retries} retries,"
+        f" {len(ledger.refused)} refused, {ledger.gave_up} gave up"
+    )
     quiet = await wait_quiet(direct, data_dir, services, opts.quiesce_timeout, log)
     log.note("quiescent" if quiet else "NOT quiescent before the deadline")
     client = sync_redis.Redis.from_url(redis_server.url)

@@ -13,8 +13,23 @@ from typing import Any
 import httpx
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-TOPICS = ["harbour", "budget", "election", "drought", "railway", "museum", "vaccine", "bridge",
-          "festival", "wildfire", "tariff", "stadium", "orchestra", "satellite", "glacier"]
+TOPICS = [
+    "harbour",
+    "budget",
+    "election",
+    "drought",
+    "railway",
+    "museum",
+    "vaccine",
+    "bridge",
+    "festival",
+    "wildfire",
+    "tariff",
+    "stadium",
+    "orchestra",
+    "satellite",
+    "glacier",
+]
 AUTHORS = ["Ada Chaos", "Ben Fault", "Cleo Restart", "Dan Partition", "Eve Replay"]
 
 
@@ -55,35 +70,55 @@ class Ledger:
         return sum(self.statuses.values())
 
 
-def _article(uri: str, i: int, version: int, lifecycle: str, author: str,
-             rng: random.Random) -> dict[str, Any]:
+def _article(
+    uri: str, i: int, version: int, lifecycle: str, author: str, rng: random.Random
+) -> dict[str, Any]:
     topic = TOPICS[i % len(TOPICS)]
     words = " ".join(rng.choice(TOPICS) for _ in range(40))
     at = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i, seconds=version)).isoformat()
     doc: dict[str, Any] = {
-        "uri": uri, "type": "text", "version": str(version), "language": "en",
-        "firstcreated": at, "versioncreated": at,
+        "uri": uri,
+        "type": "text",
+        "version": str(version),
+        "language": "en",
+        "firstcreated": at,
+        "versioncreated": at,
         "pubstatus": "canceled" if lifecycle == "killed" else "usable",
         "headlines": [{"role": "main", "value": f"Chaos story {i} on the {topic} (v{version})"}],
-        "bodies": [{"role": "main", "contenttype": "text/html",
-                    "value": f"<p>Story {i}, v{version}, on the {topic}.</p><p>{words}</p>"}],
-        "by": author, "people": [{"name": author, "rel": "author"}],
+        "bodies": [
+            {
+                "role": "main",
+                "contenttype": "text/html",
+                "value": f"<p>Story {i}, v{version}, on the {topic}.</p><p>{words}</p>",
+            }
+        ],
+        "by": author,
+        "people": [{"name": author, "rel": "author"}],
         "subjects": [{"name": topic.title()}],
     }
     if lifecycle == "corrected":
-        doc["descriptions"] = [{"role": "correction",
-                                "value": f"An earlier version of story {i} misnamed the {topic}."}]
+        doc["descriptions"] = [
+            {
+                "role": "correction",
+                "value": f"An earlier version of story {i} misnamed the {topic}.",
+            }
+        ]
     return doc
 
 
 def _author(name: str, revision: int) -> dict[str, Any]:
-    return {"name": name, "role": "Reporter", "slug": author_slug(name),
-            "bio": f"{name} reports on everything that can go wrong (bio revision {revision}).",
-            "aliases": []}
+    return {
+        "name": name,
+        "role": "Reporter",
+        "slug": author_slug(name),
+        "bio": f"{name} reports on everything that can go wrong (bio revision {revision}).",
+        "aliases": [],
+    }
 
 
-def plan(n: int, *, run: str, seed: int = 7, author_changes: int = 2
-         ) -> tuple[list[Step], list[list[Step]], list[Step]]:
+def plan(
+    n: int, *, run: str, seed: int = 7, author_changes: int = 2
+) -> tuple[list[Step], list[list[Step]], list[Step]]:
     """(initial author profiles, per-story version chains, later author changes)."""
     rng = random.Random(seed)
     authors = [Step("author", author_slug(a), 0, "author", _author(a, 0)) for a in AUTHORS]
@@ -98,19 +133,33 @@ def plan(n: int, *, run: str, seed: int = 7, author_changes: int = 2
         if rng.random() < 0.12:
             lifecycles.append("killed")
         author = AUTHORS[i % len(AUTHORS)]
-        stories.append([Step("article", uri, v, lc, _article(uri, i, v, lc, author, rng))
-                        for v, lc in enumerate(lifecycles, start=1)])
-    changes = [Step("author", author_slug(a), r, "author", _author(a, r))
-               for r in range(1, author_changes + 1) for a in AUTHORS]
+        stories.append(
+            [
+                Step("article", uri, v, lc, _article(uri, i, v, lc, author, rng))
+                for v, lc in enumerate(lifecycles, start=1)
+            ]
+        )
+    changes = [
+        Step("author", author_slug(a), r, "author", _author(a, r))
+        for r in range(1, author_changes + 1)
+        for a in AUTHORS
+    ]
     return authors, stories, changes
 
 
 class Driver:
     """Sends steps with bounded concurrency; retries 429/5xx/connection errors until 2xx."""
 
-    def __init__(self, base_url: str, ledger: Ledger, *, concurrency: int = 16,
-                 deadline: float = 600.0, on_progress: Callable[[], None] = lambda: None,
-                 admit: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        ledger: Ledger,
+        *,
+        concurrency: int = 16,
+        deadline: float = 600.0,
+        on_progress: Callable[[], None] = lambda: None,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.base_url = base_url
         self.ledger = ledger
         self.concurrency = concurrency
@@ -136,16 +185,18 @@ class Driver:
                 self.on_progress()
                 return
             if resp is not None and resp.status_code not in RETRY_STATUSES:
-                self.ledger.refused.append(f"{step.key} v{step.version}: {resp.status_code}"
-                                           f" {resp.text[:200]}")
+                self.ledger.refused.append(
+                    f"{step.key} v{step.version}: {resp.status_code} {resp.text[:200]}"
+                )
                 return
             self.retries += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
         self.ledger.gave_up += 1
 
-    async def run(self, authors: list[Step], stories: list[list[Step]],
-                  changes: list[Step]) -> None:
+    async def run(
+        self, authors: list[Step], stories: list[list[Step]], changes: list[Step]
+    ) -> None:
         limits = httpx.Limits(max_connections=self.concurrency * 2)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0, limits=limits) as client:
             for step in authors:

@@ -79,8 +79,8 @@ class RedisStreamWriter:
                 pipe.xadd(stream, fields)
                 continue
             flat = [part for pair in fields.items() for part in pair]
-            await self._xadd_once(keys=[stream, sent_key(stream, event_id)], args=[self._ttl, *flat],
-                            client=pipe)
+            keys = [stream, sent_key(stream, event_id)]
+            await self._xadd_once(keys=keys, args=[self._ttl, *flat], client=pipe)
         ids = await pipe.execute()
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 

@@ -14,21 +14,24 @@ FAILING_URI = "urn:galley:test:always-fails"
 
 
 @pytest.fixture
-def poisoned_pipeline(redis_server: RedisServer, tmp_path: Path,
-                      monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+def poisoned_pipeline(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Pipeline]:
     monkeypatch.setenv("GALLEY_CHAOS_FAIL_SUBJECTS", FAILING_URI)
     monkeypatch.setenv("GALLEY_CLAIM_IDLE_MS", "300")
     monkeypatch.setenv("GALLEY_MAX_DELIVERIES", "2")
     monkeypatch.setenv("ENRICHMENT_CLAIM_IDLE_MS", "300")
     monkeypatch.setenv("ENRICHMENT_MAX_DELIVERIES", "2")
     ports = {name: free_port() for name in SERVICES if name != "webhooks"}
-    running = Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
-                       services=ports)
+    running = Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0, services=ports)
     running.start()
     try:
         if not running.wait_healthy(timeout=60):
-            logs = {p.label: p.log_path.read_text()[-3000:] for p in running.procs
-                    if p.log_path.exists()}
+            logs = {
+                p.label: p.log_path.read_text()[-3000:]
+                for p in running.procs
+                if p.log_path.exists()
+            }
             pytest.fail(f"services did not become healthy: {logs}")
         yield running
     finally:

@@ -19,10 +19,15 @@ async def write_forever(path: str, prefix: str) -> None:
     while True:
         i += 1
         uri = f"urn:galley:sigkill:{prefix}:{i}"
-        story = {**doc, "uri": uri, "version": "1",
-                 "headlines": [{"role": "main", "value": f"Killed mid-write {prefix} {i}"}]}
-        await intake.submit_article(store, story, source="sigkill-test",
-                                    now=lambda: datetime.now(UTC))
+        story = {
+            **doc,
+            "uri": uri,
+            "version": "1",
+            "headlines": [{"role": "main", "value": f"Killed mid-write {prefix} {i}"}],
+        }
+        await intake.submit_article(
+            store, story, source="sigkill-test", now=lambda: datetime.now(UTC)
+        )
 
 
 if __name__ == "__main__":

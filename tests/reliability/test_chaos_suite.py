@@ -11,14 +11,16 @@ from galley.chaos.suite import Options, run
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 
 
-async def test_five_hundred_stories_survive_the_fault_schedule_with_nothing_lost_or_doubled(
-) -> None:
+async def test_five_hundred_stories_survive_the_fault_schedule_with_nothing_lost_or_doubled() -> (
+    None
+):
     out = await run(Options(n=500, kills_each=3, port_closed_s=10.0, quiesce_timeout=150.0))
     print(render(out))
 
     assert out.quiesced, "the pipeline never settled after the faults"
-    assert out.report.counts == {"lost": 0, "duplicated": 0, "out_of_order": 0,
-                                 "unexpected": 0}, render(out)
+    assert out.report.counts == {"lost": 0, "duplicated": 0, "out_of_order": 0, "unexpected": 0}, (
+        render(out)
+    )
     assert len(out.ledger.articles) == 500
     assert any("SIGKILL redis-server" in line for line in out.faults)
     assert any("close Redis's port" in line for line in out.faults)
@@ -27,10 +29,10 @@ async def test_five_hundred_stories_survive_the_fault_schedule_with_nothing_lost
     assert passed(out)
 
 
-async def test_without_an_append_only_file_the_same_faults_lose_stories_and_the_checker_says_so(
-) -> None:
-    out = await run(Options(n=150, kills_each=1, port_closed_s=3.0, quiesce_timeout=90.0,
-                            appendfsync="off"))
+async def test_without_an_append_only_file_the_same_faults_lose_stories() -> None:
+    out = await run(
+        Options(n=150, kills_each=1, port_closed_s=3.0, quiesce_timeout=90.0, appendfsync="off")
+    )
 
     assert out.report.counts["lost"] > 0, render(out)
     assert not passed(out)

@@ -10,8 +10,9 @@ from shared import names
 URI = "urn:galley:check:1"
 
 
-def _ev(n: int, type_: str, version: int, revision: int = 0, event_id: str = "",
-        uri: str = URI) -> Published:
+def _ev(
+    n: int, type_: str, version: int, revision: int = 0, event_id: str = "", uri: str = URI
+) -> Published:
     return Published(f"{n}-0", event_id or f"e{n}", type_, uri, version, revision)
 
 
@@ -22,8 +23,11 @@ def _ledger(**versions: dict[int, str]) -> Ledger:
 
 
 def test_a_clean_history_counts_nothing() -> None:
-    events = [_ev(1, names.ARTICLE_PUBLISHED, 1), _ev(2, names.ARTICLE_UPDATED, 1, 1),
-              _ev(3, names.ARTICLE_UPDATED, 2)]
+    events = [
+        _ev(1, names.ARTICLE_PUBLISHED, 1),
+        _ev(2, names.ARTICLE_UPDATED, 1, 1),
+        _ev(3, names.ARTICLE_UPDATED, 2),
+    ]
     report = check(_ledger(), {URI: (2, False, 2)}, events)
     assert report.ok, report
 
@@ -35,23 +39,31 @@ def test_an_acknowledged_final_version_that_never_went_live_is_lost() -> None:
 
 
 def test_the_same_event_id_twice_and_the_same_revision_twice_are_duplicates() -> None:
-    events = [_ev(1, names.ARTICLE_PUBLISHED, 1), _ev(2, names.ARTICLE_PUBLISHED, 1,
-                                                      event_id="e1"),
-              _ev(3, names.ARTICLE_UPDATED, 2)]
+    events = [
+        _ev(1, names.ARTICLE_PUBLISHED, 1),
+        _ev(2, names.ARTICLE_PUBLISHED, 1, event_id="e1"),
+        _ev(3, names.ARTICLE_UPDATED, 2),
+    ]
     report = check(_ledger(), {URI: (2, False, 2)}, events)
     assert len(report.duplicated) == 2  # one by event id, one by (uri, version, revision, type)
 
 
 def test_an_older_version_after_a_newer_one_is_out_of_order() -> None:
-    events = [_ev(1, names.ARTICLE_PUBLISHED, 2), _ev(2, names.ARTICLE_UPDATED, 1, 1),
-              _ev(3, names.ARTICLE_UPDATED, 2, 1)]
+    events = [
+        _ev(1, names.ARTICLE_PUBLISHED, 2),
+        _ev(2, names.ARTICLE_UPDATED, 1, 1),
+        _ev(3, names.ARTICLE_UPDATED, 2, 1),
+    ]
     report = check(_ledger(), {URI: (2, False, 2)}, events)
     assert report.counts["out_of_order"] == 1
 
 
 def test_a_version_nobody_acknowledged_is_unexpected() -> None:
-    events = [_ev(1, names.ARTICLE_PUBLISHED, 1), _ev(2, names.ARTICLE_UPDATED, 2),
-              _ev(3, names.ARTICLE_UPDATED, 3)]
+    events = [
+        _ev(1, names.ARTICLE_PUBLISHED, 1),
+        _ev(2, names.ARTICLE_UPDATED, 2),
+        _ev(3, names.ARTICLE_UPDATED, 3),
+    ]
     report = check(_ledger(), {URI: (2, False, 2)}, events)
     assert report.counts["unexpected"] == 1
     assert report.counts["lost"] == 1  # the last event no longer carries the acked v2

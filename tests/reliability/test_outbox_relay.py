@@ -18,12 +18,14 @@ STREAM = "t.relay.dedup"
 
 
 def _event(n: int) -> Envelope[dict[str, Any]]:
-    return Envelope[dict[str, Any]](source="/galley/test", type="test.happened",
-                                    subject=f"s{n}", data={"n": n})
+    return Envelope[dict[str, Any]](
+        source="/galley/test", type="test.happened", subject=f"s{n}", data={"n": n}
+    )
 
 
 async def test_rows_sent_again_after_a_crash_before_marking_them_are_appended_only_once(
-    redis: Any, tmp_path: Path,
+    redis: Any,
+    tmp_path: Path,
 ) -> None:
     db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
     try:

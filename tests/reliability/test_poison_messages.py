@@ -31,10 +31,16 @@ def _story(uri: str, headline: str) -> dict[str, Any]:
 
 
 def _schema_invalid() -> dict[str, str]:
-    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/galley/test",
-            "type": names.ARTICLE_INGESTED, "subject": "urn:galley:test:no-body",
-            "time": datetime.now(UTC).isoformat(), "datacontenttype": "application/json",
-            "data": json.dumps({"uri": "urn:galley:test:no-body", "version": "not a number"})}
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "/galley/test",
+        "type": names.ARTICLE_INGESTED,
+        "subject": "urn:galley:test:no-body",
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": json.dumps({"uri": "urn:galley:test:no-body", "version": "not a number"}),
+    }
 
 
 def _published_uris(client: sync_redis.Redis) -> set[str]:
@@ -47,20 +53,25 @@ def _letters(client: sync_redis.Redis, n: int) -> list[tuple[str, dict[str, str]
 
 
 def test_undecodable_schema_invalid_and_always_failing_entries_are_dead_lettered_and_the_rest_flows(
-    poisoned_pipeline: Pipeline, redis_server: Any, capsys: pytest.CaptureFixture[str],
+    poisoned_pipeline: Pipeline,
+    redis_server: Any,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "400")  # rich tables: one row per letter, no wrapping
     client = sync_redis.Redis.from_url(redis_server.url, decode_responses=True)
     ingest = base_url(poisoned_pipeline, "ingest")
-    undecodable_id = client.xadd(names.ARTICLES_INGESTED, {"type": names.ARTICLE_INGESTED,
-                                                           "data": "{not json"})
+    undecodable_id = client.xadd(
+        names.ARTICLES_INGESTED, {"type": names.ARTICLE_INGESTED, "data": "{not json"}
+    )
     client.xadd(names.ARTICLES_INGESTED, _schema_invalid())
-    bad = httpx.post(f"{ingest}/v1/articles", json=_story(FAILING_URI, "This one always fails"),
-                     timeout=10)
+    bad = httpx.post(
+        f"{ingest}/v1/articles", json=_story(FAILING_URI, "This one always fails"), timeout=10
+    )
     good_uri = "urn:galley:test:behind-the-poison"
-    good = httpx.post(f"{ingest}/v1/articles", json=_story(good_uri, "Behind the poison"),
-                      timeout=10)
+    good = httpx.post(
+        f"{ingest}/v1/articles", json=_story(good_uri, "Behind the poison"), timeout=10
+    )
     assert bad.status_code == good.status_code == 202
 
     eventually(lambda: good_uri in _published_uris(client), what="the story behind the poison")

@@ -75,8 +75,9 @@ def _count(path: Path) -> int:
 
 
 def _kill_mid_write(path: Path, prefix: str, after: int) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.sqlite_writer",
-                             str(path), prefix], cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.sqlite_writer", str(path), prefix], cwd=ROOT
+    )
     try:
         deadline = time.monotonic() + 60
         while _count(path) < after and time.monotonic() < deadline and proc.poll() is None:
@@ -99,8 +100,12 @@ def test_sigkill_during_article_writes_leaves_an_intact_file_and_no_partial_arti
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         articles = {r[0] for r in conn.execute("SELECT uri FROM articles")}
         versions = {r[0] for r in conn.execute("SELECT uri FROM article_versions")}
-        queued = {r[0] for r in conn.execute(
-            "SELECT subject FROM outbox WHERE event_type = 'article.ingested'")}
+        queued = {
+            r[0]
+            for r in conn.execute(
+                "SELECT subject FROM outbox WHERE event_type = 'article.ingested'"
+            )
+        }
     finally:
         conn.close()
     assert len(articles) >= 90
