@@ -1,0 +1,114 @@
+"""Driving the real services: offer articles, read `articles.published`, fill a Ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from galley.bench.stats import Ledger
+from shared import names
+
+PUBLISHED_TYPES = frozenset(names.PUBLISHED_EVENT_TYPES)
+
+
+class Watcher:
+    """Reads articles.published with XREAD from where it stood when started; every
+    `article.published` entry is matched into the current ledger by its subject (uri)."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.ledger = Ledger()
+        self.last_id = "$"
+        self._task: asyncio.Task[None] | None = None
+        self._progress = asyncio.Event()  # set after every read
+
+    async def start(self) -> None:
+        info = await self.redis.xinfo_stream(names.ARTICLES_PUBLISHED) if await self.redis.exists(
+            names.ARTICLES_PUBLISHED) else None
+        self.last_id = info["last-generated-id"].decode() if info else "0-0"
+        self._task = asyncio.create_task(self._run(), name="bench-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            reply = await self.redis.xread({names.ARTICLES_PUBLISHED: self.last_id},
+                                           count=1000, block=200)
+            now = time.perf_counter()
+            for _stream, entries in reply or ():
+                for entry_id, fields in entries:
+                    self.last_id = entry_id.decode()
+                    if fields.get(b"type", b"").decode() == names.ARTICLE_PUBLISHED:
+                        self.ledger.publish(fields.get(b"subject", b"").decode(), now)
+            self._progress.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until every offered uri is published, or the timeout passes."""
+        deadline = time.perf_counter() + timeout
+        while not self.ledger.done:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                break
+        return self.ledger.done
+
+
+async def offer_burst(redis: aioredis.Redis, ledger: Ledger, stream: str,
+                      entries: Iterable[tuple[str, dict[str, str]]], chunk: int = 200) -> None:
+    """Append entries as fast as Redis takes them (pipelined); each is offered when sent."""
+    pipe = redis.pipeline(transaction=False)
+    pending: list[str] = []
+    for uri, fields in entries:
+        pipe.xadd(stream, fields)  # type: ignore[arg-type]
+        pending.append(uri)
+        if len(pending) >= chunk:
+            await pipe.execute()
+            now = time.perf_counter()
+            for u in pending:
+                ledger.offer(u, now)
+            pending.clear()
+    if pending:
+        await pipe.execute()
+        now = time.perf_counter()
+        for u in pending:
+            ledger.offer(u, now)
+
+
+async def offer_paced(redis: aioredis.Redis, ledger: Ledger, stream: str, rate: float,
+                      duration: float, make: Callable[[int], tuple[str, dict[str, Any]]]) -> int:
+    """Open loop: article i is due at start + i/rate whatever the pipeline does; latency is
+    counted from the due time, so a stalled pipeline cannot hide its queueing delay."""
+    total = int(rate * duration)
+    start = time.perf_counter()
+    i = 0
+    while i < total:
+        now = time.perf_counter()
+        due_until = min(total, int((now - start) * rate) + 1)
+        if due_until > i:
+            pipe = redis.pipeline(transaction=False)
+            batch = []
+            for j in range(i, due_until):
+                uri, fields = make(j)
+                pipe.xadd(stream, fields)
+                batch.append((uri, start + j / rate))
+            for uri, due in batch:
+                ledger.offer(uri, due)
+            await pipe.execute()
+            i = due_until
+        next_due = start + i / rate
+        await asyncio.sleep(max(0.0, next_due - time.perf_counter()))
+    return total

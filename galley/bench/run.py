@@ -1,0 +1,270 @@
+"""The benchmark run: services up on a private Redis, archive preloaded, then each figure."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from galley.bench.corpus import Newsroom, ingested_fields, submitted_fields
+from galley.bench.pipeline import Watcher, offer_burst, offer_paced
+from galley.bench.stats import Summary, ratio, summarize
+from galley.redis_server import free_port
+from galley.supervisor import Pipeline
+from shared import names
+
+SERVICES = ("ingest", "enrichment", "publish")
+
+
+@dataclass
+class Results:
+    machine: dict[str, str] = field(default_factory=dict)
+    preload: dict[str, float] = field(default_factory=dict)
+    throughput: dict[str, float] = field(default_factory=dict)
+    latency: dict[int, Summary] = field(default_factory=dict)
+    transport: dict[str, float] = field(default_factory=dict)
+    backfill: dict[str, float] = field(default_factory=dict)
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": model, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def _subprocess_rate(cmd: list[str], key: str, log: Path, timeout: float = 300) -> float:
+    with open(log, "ab") as out:
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, timeout=timeout,
+                              check=False)
+    found = re.search(rf"{key}=([0-9.]+)", done.stdout.decode())
+    return float(found.group(1)) if found else math.nan
+
+
+def transport(url: str, args: argparse.Namespace, logs: Path) -> dict[str, float]:
+    """Ceiling (batch 100 and 1) and the naive FastStream relay, on the same Redis."""
+    if args.ceiling_script:
+        base = [sys.executable, str(args.ceiling_script), url]
+    else:
+        base = [sys.executable, "-m", "galley.bench.ceiling", url]
+    key = "ceiling_articles_per_s"
+    out = {
+        "ceiling_batch100": _subprocess_rate([*base, str(args.ceiling_n), "100"], key,
+                                             logs / "ceiling.log"),
+        "ceiling_batch1": _subprocess_rate([*base, str(args.ceiling_n // 4), "1"], key,
+                                           logs / "ceiling.log"),
+        "naive_relay": _subprocess_rate(
+            [sys.executable, "-m", "galley.bench.relay", url, str(args.relay_n)],
+            "relay_articles_per_s", logs / "relay.log"),
+    }
+    return out
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
+    redis = aioredis.from_url(url)
+    room = Newsroom(seed=args.seed)
+    watcher = Watcher(redis)
+    await watcher.start()
+    try:
+        # 1. the archive, straight onto articles.ingested (enrichment + publish only)
+        say(f"preloading {args.archive} archived articles ...")
+        await offer_burst(redis, watcher.ledger, names.ARTICLES_INGESTED,
+                          ((f"urn:galley:archive:{i}", ingested_fields(room, i, "archive"))
+                           for i in range(args.archive)))
+        await watcher.drain(args.archive / 10 + 120)
+        results.preload = _burst_figures(watcher)
+        say(f"  {results.preload}")
+
+        # 2. highest sustained throughput: a burst at ingest's input stream
+        say(f"throughput: burst of {args.burst} submissions ...")
+        watcher.ledger = type(watcher.ledger)()
+        entries = [(f"urn:galley:burst:{i}", submitted_fields(room, i, "burst"))
+                   for i in range(args.burst)]
+        await offer_burst(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, entries)
+        await watcher.drain(args.burst / 20 + 60)
+        results.throughput = _burst_figures(watcher)
+        say(f"  {results.throughput}")
+
+        # 3. latency at fixed offered loads, open loop
+        for rate in args.rates:
+            prefix = f"load{rate}"
+            total = int(rate * args.duration)
+            say(f"latency at {rate}/s for {args.duration}s ({total} articles) ...")
+            made = [(f"urn:galley:{prefix}:{i}", submitted_fields(room, i, prefix))
+                    for i in range(total)]
+            watcher.ledger = type(watcher.ledger)()
+            await offer_paced(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, rate,
+                              args.duration, made.__getitem__)
+            await watcher.drain(args.drain)
+            results.latency[rate] = summarize(watcher.ledger.latencies())
+            say(f"  {results.latency[rate]}")
+            await _settle(watcher, args.drain)
+
+        # 4. backfill: archived articles straight onto articles.ingested
+        if args.backfill:
+            say(f"backfill of {args.backfill} archived articles (bound {args.backfill_timeout}s)")
+            watcher.ledger = type(watcher.ledger)()
+            await offer_burst(redis, watcher.ledger, names.ARTICLES_INGESTED,
+                              ((f"urn:galley:backfill:{i}",
+                                ingested_fields(room, args.archive + i, "backfill"))
+                               for i in range(args.backfill)))
+            offered_at = time.perf_counter()
+            finished = await watcher.drain(args.backfill_timeout)
+            results.backfill = _burst_figures(watcher)
+            results.backfill["finished"] = float(finished)
+            results.backfill["offer_s"] = offered_at - min(watcher.ledger.sent.values())
+            say(f"  {results.backfill}")
+    finally:
+        await watcher.stop()
+        await redis.aclose()
+
+
+async def _settle(watcher: Watcher, timeout: float) -> None:
+    """Let a backlog left by an overloaded phase clear before the next one starts."""
+    await watcher.drain(timeout)
+
+
+def _burst_figures(watcher: Watcher) -> dict[str, float]:
+    ledger = watcher.ledger
+    if not ledger.received:
+        return {"offered": len(ledger.sent), "published": 0}
+    start, end = ledger.span()
+    return {"offered": len(ledger.sent), "published": len(ledger.received),
+            "seconds": end - start, "per_s": ledger.throughput(),
+            "steady_per_s": ledger.steady_throughput()}
+
+
+def run(args: argparse.Namespace) -> Results:
+    results = Results(machine=machine())
+    with tempfile.TemporaryDirectory(prefix="galley-bench-") as tmp:
+        data = Path(args.keep or tmp)
+        logs = data / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        ports = {name: free_port() for name in SERVICES}
+        pipeline = Pipeline(data, redis_url=None, redis_port=free_port(), services=ports)
+        say(f"starting redis + {', '.join(SERVICES)} in {data}")
+        pipeline.start()
+        try:
+            if not pipeline.wait_healthy(timeout=60):
+                raise SystemExit(f"services did not become healthy; logs in {logs}")
+            assert pipeline.redis is not None
+            url = pipeline.redis.url
+            if not args.skip_transport:
+                say("transport ceiling and naive relay ...")
+                results.transport = transport(url, args, logs)
+                say(f"  {results.transport}")
+            asyncio.run(measure(url, args, results))
+        finally:
+            pipeline.stop()
+    return results
+
+
+def report(results: Results, args: argparse.Namespace) -> str:
+    m = results.machine
+    lines = [f"galley bench — {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}",
+             "input: newsroom.submissions (XADD article.submitted); output: articles.published"
+             " (XREAD, receive time)", ""]
+
+    def row(label: str, value: str) -> None:
+        lines.append(f"  {label:<46} {value}")
+
+    def rate(figures: dict[str, float]) -> str:
+        if not figures.get("published"):
+            return "nothing published"
+        return (f"{figures['per_s']:8.1f}/s  (steady {figures['steady_per_s']:.1f}/s,"
+                f" {int(figures['published'])}/{int(figures['offered'])} in"
+                f" {figures['seconds']:.1f} s)")
+
+    lines.append("throughput")
+    row(f"archive preload ({args.archive}, enrichment+publish)", rate(results.preload))
+    row(f"end to end, burst of {args.burst} at ingest", rate(results.throughput))
+    if results.transport:
+        t = results.transport
+        row("transport ceiling, batch 100", f"{t['ceiling_batch100']:8.1f}/s")
+        row("transport ceiling, batch 1", f"{t['ceiling_batch1']:8.1f}/s")
+        row("naive FastStream relay (3 hops, no work)", f"{t['naive_relay']:8.1f}/s")
+        galley = results.throughput.get("steady_per_s", math.nan)
+        lines.append("ratios (steady end-to-end throughput)")
+        row("galley / naive relay", f"{ratio(galley, t['naive_relay']):8.2f}x  (target >= 2)")
+        row("galley / batched ceiling", f"{ratio(galley, t['ceiling_batch100']):8.2f}x"
+            "  (target >= 0.25)")
+    lines.append("")
+    lines.append(f"latency, open loop, {args.duration:g} s per load (ms; inf = not published"
+                 f" within {args.drain:g} s after the load ended)")
+    lines.append(f"  {'offered/s':>10} {'published':>12} {'p50':>9} {'p95':>9} {'p99':>9}"
+                 f" {'max':>9}")
+    for load, s in results.latency.items():
+        lines.append(f"  {load:>10} {s.published:>6}/{s.offered:<5} {s.p50_ms:9.1f}"
+                     f" {s.p95_ms:9.1f} {s.p99_ms:9.1f} {s.max_ms:9.1f}")
+    if results.backfill:
+        b = results.backfill
+        lines.append("")
+        lines.append("backfill (article.ingested written straight to articles.ingested;"
+                     " time to the last article.published)")
+        row(f"{args.backfill} archived articles", rate(b))
+        if b.get("published"):
+            whole = args.backfill / b["per_s"]
+            note = "" if b.get("finished") else f"  (unfinished; projected {whole:.0f} s)"
+            row("time for all", f"{b['seconds']:8.1f} s{note}  (target <= 120 s)")
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m galley.bench", description=__doc__)
+    p.add_argument("--quick", action="store_true",
+                   help="short phases (5 s per load, smaller archive and bursts)")
+    p.add_argument("--ceiling-script", type=Path,
+                   help="path of transport_ceiling.py (default: galley.bench.ceiling)")
+    p.add_argument("--archive", type=int, help="articles preloaded (default 10000)")
+    p.add_argument("--burst", type=int, help="submissions in the throughput burst (3000)")
+    p.add_argument("--rates", type=int, nargs="+", default=[10, 100, 500])
+    p.add_argument("--duration", type=float, help="seconds per offered load (20)")
+    p.add_argument("--drain", type=float, default=30.0,
+                   help="seconds to wait for stragglers after each load")
+    p.add_argument("--backfill", type=int, help="archived articles to backfill (100000; 0 = skip)")
+    p.add_argument("--backfill-timeout", type=float, default=240.0)
+    p.add_argument("--ceiling-n", type=int, default=20000)
+    p.add_argument("--relay-n", type=int, default=5000)
+    p.add_argument("--skip-transport", action="store_true")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keep", help="use this data dir and keep it (logs, databases)")
+    return p
+
+
+def defaults(args: argparse.Namespace) -> argparse.Namespace:
+    quick = args.quick
+    for name, full, short in (("archive", 10000, 2000), ("burst", 3000, 1000),
+                              ("duration", 20.0, 5.0), ("backfill", 100000, 0)):
+        if getattr(args, name) is None:
+            setattr(args, name, short if quick else full)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = defaults(parser().parse_args(argv))
+    results = run(args)
+    print(report(results, args))
+    return 0
+
+
