@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> Results:
                 raise SystemExit(f"services did not become healthy; logs in {logs}")
             assert pipeline.redis is not None
             url = pipeline.redis.url
+            say(f"redis at {url}")
             if not args.skip_transport:
                 say("transport ceiling and naive relay ...")
                 results.transport = transport(url, args, logs)

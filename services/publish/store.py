@@ -155,29 +155,30 @@ class Store:
 
     async def _index(self, conn: aiosqlite.Connection, uri: str,
                      live: PublishedArticle | None, now: datetime) -> None:
-        """Keep the author, subject and slug indexes in step with what is live."""
+        """Keep the author, subject and slug indexes in step with what is live.
+
+        Each table gets one statement (executemany), not one per author or subject:
+        every statement is a round trip to aiosqlite's thread, on the hot path of publish.
+        """
         await conn.execute("DELETE FROM article_authors WHERE uri = ?", (uri,))
         await conn.execute("DELETE FROM article_subjects WHERE uri = ?", (uri,))
         if live is None:
             return
         await conn.execute("INSERT OR REPLACE INTO slugs(slug, uri) VALUES (?, ?)",
                            (live.slug, uri))
-        for card in live.authors:
-            if not card.slug:
-                continue
-            await conn.execute("INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
-                               (card.slug, uri))
-            await conn.execute(
+        cards = [card for card in live.authors if card.slug]
+        if cards:
+            await conn.executemany("INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
+                                   [(card.slug, uri) for card in cards])
+            await conn.executemany(
                 "INSERT OR REPLACE INTO author_cards(slug, card, changed_at) VALUES (?, ?, ?)",
-                (card.slug, card.model_dump_json(), sort_key(now)))
-        for name in live.subjects:
-            slug = slugify(name)
-            if not slug:
-                continue
-            await conn.execute("INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
-                               (slug, uri))
-            await conn.execute("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)",
-                               (slug, name))
+                [(card.slug, card.model_dump_json(), sort_key(now)) for card in cards])
+        subjects = [(slug, name) for name in live.subjects if (slug := slugify(name))]
+        if subjects:
+            await conn.executemany("INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
+                                   [(slug, uri) for slug, _ in subjects])
+            await conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)",
+                                   subjects)
 
     # --- reads ----------------------------------------------------------------
 
