@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import platform
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -231,6 +232,15 @@ def report(results: Results, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _jsonable(value: object) -> object:
+    """Infinite latencies (never published) as null, keys as strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m galley.bench", description=__doc__)
     p.add_argument("--quick", action="store_true",
@@ -250,6 +260,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-transport", action="store_true")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", help="use this data dir and keep it (logs, databases)")
+    p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return p
 
 
@@ -266,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     args = defaults(parser().parse_args(argv))
     results = run(args)
     print(report(results, args))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            **{k: _jsonable(v) for k, v in asdict(results).items()},
+        }, indent=2))
     return 0
 
 

@@ -94,3 +94,14 @@ def test_the_summary_reports_percentiles_in_milliseconds() -> None:
 def test_a_ratio_to_a_missing_figure_is_not_a_number() -> None:
     assert math.isnan(ratio(5.0, 0.0))
     assert ratio(5.0, 2.0) == 2.5
+
+
+def test_the_cost_table_of_galley_evaluate_is_read_row_by_row() -> None:
+    from galley.bench.plots import parse_scale
+
+    text = """Cost of one related-links query (k=5), synthetic archives recombined from the corpus
+   archive  build s   p50 ms   p99 ms  index MB  RSS MB
+     1,000      0.4     0.61     0.86       0.1    57.3
+   100,000     49.9     2.24     2.93     114.9   179.0
+"""
+    assert parse_scale(text) == [(1000, 0.61, 0.86), (100000, 2.24, 2.93)]
