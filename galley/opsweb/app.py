@@ -17,22 +17,27 @@ REFRESH_S = 5
 
 def _html(title: str, body: str, refresh: int | None) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    csp = (f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:;"
-           " form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-    return HTMLResponse(render.page(title, body, nonce, refresh),
-                        headers={"Content-Security-Policy": csp, "Cache-Control": "no-store",
-                                 "X-Content-Type-Options": "nosniff"})
+    csp = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:;"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return HTMLResponse(
+        render.page(title, body, nonce, refresh),
+        headers={
+            "Content-Security-Policy": csp,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def create_app(config: data.Config) -> FastAPI:
     app = FastAPI(title="galley ops page", docs_url=None, redoc_url=None)
-    client = sync_redis.Redis.from_url(config.redis_url, decode_responses=True,
-                                       socket_timeout=3)
+    client = sync_redis.Redis.from_url(config.redis_url, decode_responses=True, socket_timeout=3)
 
     @app.get("/", response_class=HTMLResponse)
     def overview() -> HTMLResponse:  # sync: runs in the thread pool, redis-py is blocking
-        return _html("galley ops", render.overview_body(data.overview(client, config)),
-                     REFRESH_S)
+        return _html("galley ops", render.overview_body(data.overview(client, config)), REFRESH_S)
 
     @app.get("/trace", response_class=HTMLResponse)
     def trace(uri: Annotated[str, Query(min_length=1, max_length=2000)]) -> HTMLResponse:
@@ -42,13 +47,28 @@ def create_app(config: data.Config) -> FastAPI:
     @app.get("/api/overview")
     def overview_json() -> JSONResponse:
         view = data.overview(client, config)
-        return JSONResponse({
-            "streams": {n: {"length": s.length, "groups": [
-                {"name": g.name, "lag": g.lag, "pending": g.pending,
-                 "oldest_pending_age_s": g.oldest_pending_age_s} for g in s.groups]}
-                for n, s in view.streams.items()},
-            "dead_letters": view.dead_letters, "health": view.health,
-            "recent": [{**a, "time": a["time"].isoformat()} for a in view.recent]})
+        return JSONResponse(
+            {
+                "streams": {
+                    n: {
+                        "length": s.length,
+                        "groups": [
+                            {
+                                "name": g.name,
+                                "lag": g.lag,
+                                "pending": g.pending,
+                                "oldest_pending_age_s": g.oldest_pending_age_s,
+                            }
+                            for g in s.groups
+                        ],
+                    }
+                    for n, s in view.streams.items()
+                },
+                "dead_letters": view.dead_letters,
+                "health": view.health,
+                "recent": [{**a, "time": a["time"].isoformat()} for a in view.recent],
+            }
+        )
 
     @app.get("/health/live", status_code=204)
     def live() -> None:

@@ -42,8 +42,9 @@ class Config:
 def overview(client: sync_redis.Redis, config: Config, recent: int = 15) -> Overview:
     streams = {name: ops.stream_status(client, name) for name in ops.PIPELINE_STREAMS}
     dead = {s: int(client.xlen(names.dead_letter_stream(s))) for s in SERVICES}
-    return Overview(streams, dead, ops.service_health(config.ports),
-                    recent_articles(client, recent))
+    return Overview(
+        streams, dead, ops.service_health(config.ports), recent_articles(client, recent)
+    )
 
 
 def recent_articles(client: sync_redis.Redis, limit: int) -> list[dict[str, Any]]:
@@ -57,17 +58,21 @@ def recent_articles(client: sync_redis.Redis, limit: int) -> list[dict[str, Any]
             data = json.loads(fields.get("data", "{}"))
         except ValueError:
             data = {}
-        seen[subject] = {"uri": subject, "type": fields.get("type", ""),
-                         "headline": data.get("headline", ""), "version": data.get("version"),
-                         "url": data.get("url", ""), "time": ops.entry_time(entry_id)}
+        seen[subject] = {
+            "uri": subject,
+            "type": fields.get("type", ""),
+            "headline": data.get("headline", ""),
+            "version": data.get("version"),
+            "url": data.get("url", ""),
+            "time": ops.entry_time(entry_id),
+        }
         if len(seen) >= limit:
             break
     return list(seen.values())
 
 
 def trace(client: sync_redis.Redis, config: Config, uri: str) -> tuple[list[ops.Hop], str]:
-    return ops.full_trace(client, uri, webhooks_url=config.webhooks_url,
-                          data_dir=config.data_dir)
+    return ops.full_trace(client, uri, webhooks_url=config.webhooks_url, data_dir=config.data_dir)
 
 
 def since(moment: datetime, before: datetime | None) -> str:

@@ -30,11 +30,13 @@ button{padding:6px 14px;font:inherit}.muted{color:#5b6b7c}
 
 def page(title: str, body: str, nonce: str, refresh: int | None) -> str:
     meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}'
-            f"<title>{escape(title)}</title><style nonce=\"{nonce}\">{CSS}</style></head>"
-            f'<body><header><h1>galley ops</h1><a href="/">pipeline</a>'
-            f'<span class="muted">{"auto-refresh every " + str(refresh) + " s" if refresh else ""}'
-            f"</span></header><main>{body}</main></body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}'
+        f'<title>{escape(title)}</title><style nonce="{nonce}">{CSS}</style></head>'
+        f'<body><header><h1>galley ops</h1><a href="/">pipeline</a>'
+        f'<span class="muted">{"auto-refresh every " + str(refresh) + " s" if refresh else ""}'
+        f"</span></header><main>{body}</main></body></html>"
+    )
 
 
 def _x(index: int) -> int:
@@ -46,21 +48,29 @@ def _node(index: int, name: str, health: str, dead: int | None) -> str:
     healthy = health in {"ready", ""}
     colour = "#e8f3ec" if healthy else "#fbe9e7"
     stroke = "#1e7b34" if healthy else "#b3261e"
-    lines = [f'<g class="node" data-service="{escape(name)}">',
-             f'<rect x="{x}" y="{TOP}" width="{BOX_W}" height="{BOX_H}" rx="10" fill="{colour}"'
-             f' stroke="{stroke}" stroke-width="2"/>',
-             f'<text x="{x + BOX_W / 2}" y="{TOP + 26}" text-anchor="middle" font-size="16"'
-             f' font-weight="700">{escape(name)}</text>']
+    lines = [
+        f'<g class="node" data-service="{escape(name)}">',
+        f'<rect x="{x}" y="{TOP}" width="{BOX_W}" height="{BOX_H}" rx="10" fill="{colour}"'
+        f' stroke="{stroke}" stroke-width="2"/>',
+        f'<text x="{x + BOX_W / 2}" y="{TOP + 26}" text-anchor="middle" font-size="16"'
+        f' font-weight="700">{escape(name)}</text>',
+    ]
     if not health:
-        lines.append(f'<text x="{x + BOX_W / 2}" y="{TOP + 50}" text-anchor="middle"'
-                     ' font-size="12" fill="#5b6b7c">HTTP and stream</text>')
+        lines.append(
+            f'<text x="{x + BOX_W / 2}" y="{TOP + 50}" text-anchor="middle"'
+            ' font-size="12" fill="#5b6b7c">HTTP and stream</text>'
+        )
     if health:
-        lines.append(f'<text x="{x + BOX_W / 2}" y="{TOP + 50}" text-anchor="middle"'
-                     f' font-size="13" fill="{stroke}">{escape(health)}</text>')
+        lines.append(
+            f'<text x="{x + BOX_W / 2}" y="{TOP + 50}" text-anchor="middle"'
+            f' font-size="13" fill="{stroke}">{escape(health)}</text>'
+        )
     if dead is not None:
         fill = "#b3261e" if dead else "#5b6b7c"
-        lines.append(f'<text x="{x + BOX_W / 2}" y="{TOP + 76}" text-anchor="middle"'
-                     f' font-size="13" fill="{fill}">dead letters: {dead}</text>')
+        lines.append(
+            f'<text x="{x + BOX_W / 2}" y="{TOP + 76}" text-anchor="middle"'
+            f' font-size="13" fill="{fill}">dead letters: {dead}</text>'
+        )
     lines.append("</g>")
     return "".join(lines)
 
@@ -74,26 +84,33 @@ def _edge(stream: str, src: int, dst: int, row: int, status: ops.StreamStatus) -
     label_y = y - 8 if row == 0 else y + 18
     stats = f"len {status.length} · lag {lag} · pending {pending}"
     label_x = (x1 + x2) / 2
-    return (f'<g class="edge" data-stream="{escape(stream)}">'
-            f'<line x1="{x1}" y1="{y}" x2="{x2 - 6}" y2="{y}" stroke="#5b6b7c" stroke-width="2"'
-            f' marker-end="url(#arrow)"/>'
-            f'<text x="{label_x}" y="{label_y - (14 if row == 0 else -14)}" text-anchor="middle"'
-            f' font-size="12" font-weight="600">{escape(stream)}</text>'
-            f'<text x="{label_x}" y="{label_y}" text-anchor="middle" font-size="11"'
-            f' fill="{warn}">{escape(stats)}</text></g>')
+    return (
+        f'<g class="edge" data-stream="{escape(stream)}">'
+        f'<line x1="{x1}" y1="{y}" x2="{x2 - 6}" y2="{y}" stroke="#5b6b7c" stroke-width="2"'
+        f' marker-end="url(#arrow)"/>'
+        f'<text x="{label_x}" y="{label_y - (14 if row == 0 else -14)}" text-anchor="middle"'
+        f' font-size="12" font-weight="600">{escape(stream)}</text>'
+        f'<text x="{label_x}" y="{label_y}" text-anchor="middle" font-size="11"'
+        f' fill="{warn}">{escape(stats)}</text></g>'
+    )
 
 
 def picture(view: Overview) -> str:
     order = [NEWSROOM, *SERVICES]
     width = _x(len(order)) - GAP + 20
-    parts = [f'<svg role="img" aria-label="the galley pipeline" viewBox="0 0 {width} 200"'
-             f' width="100%"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5"'
-             ' markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z"'
-             ' fill="#5b6b7c"/></marker></defs>']
+    parts = [
+        f'<svg role="img" aria-label="the galley pipeline" viewBox="0 0 {width} 200"'
+        f' width="100%"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5"'
+        ' markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z"'
+        ' fill="#5b6b7c"/></marker></defs>'
+    ]
     parts.append(_node(0, NEWSROOM, "", None))
     for i, service in enumerate(SERVICES, start=1):
-        parts.append(_node(i, service, view.health.get(service, "unknown"),
-                           view.dead_letters.get(service, 0)))
+        parts.append(
+            _node(
+                i, service, view.health.get(service, "unknown"), view.dead_letters.get(service, 0)
+            )
+        )
     rows: dict[tuple[int, int], int] = {}
     for stream, src, dst in EDGES:
         a, b = order.index(src or NEWSROOM), order.index(dst)
@@ -109,64 +126,82 @@ def groups_table(view: Overview) -> str:
     for name, st in view.streams.items():
         for g in st.groups or [None]:
             if g is None:
-                rows.append(f"<tr><td>{escape(name)}</td><td class=n>{st.length}</td>"
-                            "<td>-</td><td class=n>-</td><td class=n>-</td><td>-</td><td>-</td>"
-                            "</tr>")
+                rows.append(
+                    f"<tr><td>{escape(name)}</td><td class=n>{st.length}</td>"
+                    "<td>-</td><td class=n>-</td><td class=n>-</td><td>-</td><td>-</td>"
+                    "</tr>"
+                )
                 continue
             age = f"{g.oldest_pending_age_s:.1f} s" if g.oldest_pending_age_s is not None else "-"
             cls = ' class="n bad"' if g.lag or g.pending else " class=n"
             consumers = ", ".join(f"{c['name']} ({c['pending']})" for c in g.consumers) or "-"
-            rows.append(f"<tr><td>{escape(name)}</td><td class=n>{st.length}</td>"
-                        f"<td>{escape(g.name)}</td><td{cls}>{g.lag}</td><td{cls}>{g.pending}</td>"
-                        f"<td>{age}</td><td>{escape(consumers)}</td></tr>")
-    return ("<section><h2>Streams and consumer groups</h2><table><thead><tr><th>stream</th>"
-            "<th>length</th><th>group</th><th>lag</th><th>pending</th><th>oldest pending</th>"
-            f"<th>consumers</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+            rows.append(
+                f"<tr><td>{escape(name)}</td><td class=n>{st.length}</td>"
+                f"<td>{escape(g.name)}</td><td{cls}>{g.lag}</td><td{cls}>{g.pending}</td>"
+                f"<td>{age}</td><td>{escape(consumers)}</td></tr>"
+            )
+    return (
+        "<section><h2>Streams and consumer groups</h2><table><thead><tr><th>stream</th>"
+        "<th>length</th><th>group</th><th>lag</th><th>pending</th><th>oldest pending</th>"
+        f"<th>consumers</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 def recent_table(view: Overview) -> str:
     if not view.recent:
-        return '<section><h2>Recent articles</h2><p class="muted">nothing published yet</p>' \
-               "</section>"
+        return (
+            '<section><h2>Recent articles</h2><p class="muted">nothing published yet</p></section>'
+        )
     rows = "".join(
         f"<tr><td>{a['time'].strftime('%H:%M:%S')}</td><td>{escape(a['type'])}</td>"
         f"<td class=n>{escape(str(a['version']))}</td><td>{escape(a['headline'])}</td>"
         f'<td><a href="/trace?uri={quote(a["uri"], safe="")}">trace</a></td></tr>'
-        for a in view.recent)
-    return ("<section><h2>Recent articles</h2><table><thead><tr><th>published</th><th>event</th>"
-            "<th>v</th><th>headline</th><th></th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></section>")
+        for a in view.recent
+    )
+    return (
+        "<section><h2>Recent articles</h2><table><thead><tr><th>published</th><th>event</th>"
+        "<th>v</th><th>headline</th><th></th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
 
 
 def trace_form(uri: str = "") -> str:
-    return ('<section><h2>Trace one article</h2><form method="get" action="/trace">'
-            f'<input type="text" name="uri" value="{escape(uri)}" placeholder="article uri"'
-            ' aria-label="article uri" required maxlength="2000"><button>Trace</button>'
-            "</form></section>")
+    return (
+        '<section><h2>Trace one article</h2><form method="get" action="/trace">'
+        f'<input type="text" name="uri" value="{escape(uri)}" placeholder="article uri"'
+        ' aria-label="article uri" required maxlength="2000"><button>Trace</button>'
+        "</form></section>"
+    )
 
 
 def overview_body(view: Overview) -> str:
-    return (f"<section><h2>Pipeline</h2>{picture(view)}</section>{trace_form()}"
-            f"{recent_table(view)}{groups_table(view)}")
+    return (
+        f"<section><h2>Pipeline</h2>{picture(view)}</section>{trace_form()}"
+        f"{recent_table(view)}{groups_table(view)}"
+    )
 
 
 def trace_body(uri: str, hops: list[ops.Hop], source: str) -> str:
     if not hops:
-        return trace_form(uri) + (f'<section><h2>Trace</h2><p class="bad">no event mentions '
-                                  f"{escape(uri)}</p></section>")
+        return trace_form(uri) + (
+            f'<section><h2>Trace</h2><p class="bad">no event mentions {escape(uri)}</p></section>'
+        )
     accepted = next((h.time for h in hops if h.stream == ops.names.ARTICLES_INGESTED), None)
     rows, previous = [], None
     for hop in hops:
-        rows.append(f"<tr><td>{hop.time.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}</td>"
-                    f"<td>{escape(hop.label)}</td><td>{escape(hop.type)}</td>"
-                    f"<td class=n>{hop.version or ''}</td>"
-                    f"<td>{escape(hop.stream)} {escape(hop.entry_id)}</td>"
-                    f"<td class=n>{since(hop.time, previous)}</td>"
-                    f"<td class=n>{since(hop.time, accepted)}</td></tr>")
+        rows.append(
+            f"<tr><td>{hop.time.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]}</td>"
+            f"<td>{escape(hop.label)}</td><td>{escape(hop.type)}</td>"
+            f"<td class=n>{hop.version or ''}</td>"
+            f"<td>{escape(hop.stream)} {escape(hop.entry_id)}</td>"
+            f"<td class=n>{since(hop.time, previous)}</td>"
+            f"<td class=n>{since(hop.time, accepted)}</td></tr>"
+        )
         previous = hop.time
     return trace_form(uri) + (
         f'<section><h2>Trace of {escape(uri)}</h2><table class="trace"><thead><tr>'
         "<th>time (UTC)</th><th>hop</th><th>event</th><th>v</th><th>where</th>"
         "<th>since previous</th><th>since accepted</th></tr></thead>"
         f'<tbody>{"".join(rows)}</tbody></table><p class="muted">deliveries: '
-        f"{escape(source)}</p></section>")
+        f"{escape(source)}</p></section>"
+    )

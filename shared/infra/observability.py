@@ -60,11 +60,15 @@ def current_traceparent() -> str | None:
 
 
 @contextlib.contextmanager
-def context(*, traceparent: str | None = None, event_id: str | None = None,
-            uri: str | None = None) -> Iterator[None]:
+def context(
+    *, traceparent: str | None = None, event_id: str | None = None, uri: str | None = None
+) -> Iterator[None]:
     """Set trace context and log fields for the enclosed work."""
-    tokens = [(_traceparent, _traceparent.set(traceparent)),
-              (_event_id, _event_id.set(event_id)), (_uri, _uri.set(uri))]
+    tokens = [
+        (_traceparent, _traceparent.set(traceparent)),
+        (_event_id, _event_id.set(event_id)),
+        (_uri, _uri.set(uri)),
+    ]
     try:
         yield
     finally:
@@ -80,8 +84,11 @@ def traced(handler: Handler) -> Handler:
     records carry the event id and the article uri (the event's subject)."""
 
     async def run(event: Any) -> None:
-        with context(traceparent=child_of(getattr(event, "traceparent", None)),
-                     event_id=getattr(event, "id", None), uri=getattr(event, "subject", None)):
+        with context(
+            traceparent=child_of(getattr(event, "traceparent", None)),
+            event_id=getattr(event, "id", None),
+            uri=getattr(event, "subject", None),
+        ):
             await handler(event)
             events_log.info("handled %s", getattr(event, "type", "event"))
 
@@ -161,8 +168,7 @@ END_TO_END_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 DEAD_LETTERS = Gauge("galley_dead_letters", "Entries on a dead-letter stream", ["stream"])
-EVENTS_HANDLED = Counter("galley_events_handled_total", "Stream events handled, by type",
-                         ["type"])
+EVENTS_HANDLED = Counter("galley_events_handled_total", "Stream events handled, by type", ["type"])
 
 
 def instrument_broker(broker: Any, service: str) -> None:
@@ -190,8 +196,9 @@ class LatencyWriter:
     """A StreamWriter for the outbox relay that observes end-to-end latency of every
     entry it appends to `stream` (the article's `accepted_at` to now)."""
 
-    def __init__(self, inner: Any, stream: str,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, inner: Any, stream: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.inner, self.stream, self.now = inner, stream, now
 
     async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
@@ -207,8 +214,12 @@ def observe_latency(fields: dict[str, str], moment: datetime) -> float | None:
     try:
         data = json.loads(fields.get("data", "{}"))
         accepted = data.get("accepted_at")
-        if not accepted or data.get("enrichment_revision") or data.get("embargoed") or data.get(
-                "publish_at"):
+        if (
+            not accepted
+            or data.get("enrichment_revision")
+            or data.get("embargoed")
+            or data.get("publish_at")
+        ):
             return None
         seconds = (moment - datetime.fromisoformat(accepted)).total_seconds()
     except (ValueError, TypeError, AttributeError):

@@ -23,13 +23,28 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def ops_page(pipeline: Pipeline, tmp_path: Path) -> Iterator[str]:  # noqa: F811
     port = free_port()
-    env = {**os.environ, "REDIS_URL": pipeline.redis_url,
-           **{f"{p.name.upper()}_PORT": str(p.port) for p in pipeline.procs}}
+    env = {
+        **os.environ,
+        "REDIS_URL": pipeline.redis_url,
+        **{f"{p.name.upper()}_PORT": str(p.port) for p in pipeline.procs},
+    }
     log = tmp_path / "ops-page.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "galley.opsweb", "--port", str(port),
-                                 "--data-dir", str(pipeline.data_dir)], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "galley.opsweb",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(pipeline.data_dir),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         eventually(lambda: _up(url), timeout=20, what=f"the ops page ({log})")
@@ -48,15 +63,15 @@ def _up(url: str) -> bool:
 
 def _settled(url: str, uri: str) -> bool:
     view = httpx.get(f"{url}/api/overview", timeout=5).json()
-    idle = all(g["pending"] == 0 and not g["lag"] for s in view["streams"].values()
-               for g in s["groups"])
+    idle = all(
+        g["pending"] == 0 and not g["lag"] for s in view["streams"].values() for g in s["groups"]
+    )
     return idle and any(a["uri"] == uri for a in view["recent"])
 
 
 def _feed(running: Pipeline) -> dict[str, Any]:
     ingest = base_url(running, "ingest")
-    httpx.post(f"{ingest}/v1/authors", json=load_fixture("author-martin-fornusek.json"),
-               timeout=10)
+    httpx.post(f"{ingest}/v1/authors", json=load_fixture("author-martin-fornusek.json"), timeout=10)
     for name in ("related-pow", "feed-budget", "article"):
         resp = httpx.post(f"{ingest}/v1/articles", json=load_fixture(f"{name}.json"), timeout=10)
         assert resp.status_code == 202, resp.text
@@ -64,12 +79,16 @@ def _feed(running: Pipeline) -> dict[str, Any]:
 
 
 async def test_the_ops_page_shows_the_pipeline_and_traces_the_seed_article(
-    pipeline: Pipeline, ops_page: str, browser: Any  # noqa: F811
+    pipeline: Pipeline,  # noqa: F811
+    ops_page: str,
+    browser: Any,
 ) -> None:
     article = _feed(pipeline)
     headline = article["headlines"][0]["value"]
-    eventually(lambda: _settled(ops_page, article["uri"]),
-               what="the seed article among recent articles, nothing pending")
+    eventually(
+        lambda: _settled(ops_page, article["uri"]),
+        what="the seed article among recent articles, nothing pending",
+    )
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
 
     await page.goto(f"{ops_page}/")

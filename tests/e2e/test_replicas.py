@@ -45,8 +45,9 @@ def _replica_ports() -> int:
     """A base port whose replica ports (base + 100 * r) are free as well."""
     while True:
         base = free_port()
-        if base + 100 * REPLICAS < 65_000 and all(_port_free(base + 100 * r)
-                                                   for r in range(1, REPLICAS)):
+        if base + 100 * REPLICAS < 65_000 and all(
+            _port_free(base + 100 * r) for r in range(1, REPLICAS)
+        ):
             return base
 
 
@@ -59,13 +60,21 @@ def replicated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipe
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
     # A delivery leased by the killed replica is retaken after timeout + 30 s (the lease).
     monkeypatch.setenv("WEBHOOKS_TIMEOUT", "2")
-    running = Pipeline(tmp_path / "data", redis_url=None, redis_port=free_port(),
-                       replicas=REPLICAS, services={n: _replica_ports() for n in SERVICES})
+    running = Pipeline(
+        tmp_path / "data",
+        redis_url=None,
+        redis_port=free_port(),
+        replicas=REPLICAS,
+        services={n: _replica_ports() for n in SERVICES},
+    )
     running.start()
     try:
         if not running.wait_healthy(timeout=90):
-            logs = {p.label: p.log_path.read_text()[-2000:] for p in running.procs
-                    if p.log_path.exists()}
+            logs = {
+                p.label: p.log_path.read_text()[-2000:]
+                for p in running.procs
+                if p.log_path.exists()
+            }
             pytest.fail(f"replicas did not become healthy: {logs}")
         yield running
     finally:
@@ -79,8 +88,9 @@ def _url(pipeline: Pipeline, service: str, replica: int) -> str:
 
 def _published(redis_url: str) -> list[dict[str, Any]]:
     client = sync_redis.Redis.from_url(redis_url, decode_responses=True)
-    return [{**f, "data": json.loads(f["data"])} for _, f in
-            client.xrange(names.ARTICLES_PUBLISHED)]
+    return [
+        {**f, "data": json.loads(f["data"])} for _, f in client.xrange(names.ARTICLES_PUBLISHED)
+    ]
 
 
 def _settled(redis_url: str) -> bool:
@@ -95,12 +105,16 @@ def _settled(redis_url: str) -> bool:
 def _story(n: int, version: int) -> dict[str, Any]:
     seed = load_fixture("article.json")
     headline = f"Replica story {n}, version {version}"
-    return {**seed, "uri": f"urn:test:replicas:{n}", "version": version,
-            "headlines": [{"role": "main", "value": headline}]}
+    return {
+        **seed,
+        "uri": f"urn:test:replicas:{n}",
+        "version": version,
+        "headlines": [{"role": "main", "value": headline}],
+    }
 
 
 def test_processing_version_2_before_version_1_leaves_version_2_everywhere(
-    replicated: Pipeline
+    replicated: Pipeline,
 ) -> None:
     v1, v2 = _story(0, 1), _story(0, 2)
     ingest = _url(replicated, "ingest", 0)
@@ -108,8 +122,10 @@ def test_processing_version_2_before_version_1_leaves_version_2_everywhere(
     stale = httpx.post(f"{_url(replicated, 'ingest', 1)}/v1/articles", json=v1, timeout=10)
     assert stale.status_code == 200  # ingest's own guard: stale, not emitted
     client = sync_redis.Redis.from_url(replicated.redis_url)
-    eventually(lambda: any(e["subject"] == v2["uri"] for e in _published(replicated.redis_url)),
-               what="version 2 published")
+    eventually(
+        lambda: any(e["subject"] == v2["uri"] for e in _published(replicated.redis_url)),
+        what="version 2 published",
+    )
 
     # A slow replica delivers version 1 late to enrichment and to publish.
     client.xadd(names.ARTICLES_INGESTED, ingested(article_from_ninjs(v1)).to_fields())
@@ -117,25 +133,31 @@ def test_processing_version_2_before_version_1_leaves_version_2_everywhere(
     client.xadd(names.ARTICLES_ENRICHED, late.to_fields())
     eventually(lambda: _settled(replicated.redis_url), what="every group caught up")
 
-    enriched = [json.loads(f[b"data"]) for _, f in client.xrange(names.ARTICLES_ENRICHED)
-                if f[b"id"] != late.id.encode()]
+    enriched = [
+        json.loads(f[b"data"])
+        for _, f in client.xrange(names.ARTICLES_ENRICHED)
+        if f[b"id"] != late.id.encode()
+    ]
     assert [e["version"] for e in enriched] == [2]
     published = [e for e in _published(replicated.redis_url) if e["subject"] == v2["uri"]]
-    assert [(e["type"], e["data"]["version"]) for e in published] == [
-        (names.ARTICLE_PUBLISHED, 2)]
+    assert [(e["type"], e["data"]["version"]) for e in published] == [(names.ARTICLE_PUBLISHED, 2)]
     for replica in range(REPLICAS):
-        page = httpx.get(f"{_url(replicated, 'publish', replica)}/articles/"
-                         f"{published[0]['data']['slug']}", timeout=5)
+        page = httpx.get(
+            f"{_url(replicated, 'publish', replica)}/articles/{published[0]['data']['slug']}",
+            timeout=5,
+        )
         assert "version 2" in page.text and "version 1" not in page.text
 
 
-def test_a_batch_survives_sigkill_of_one_replica_of_every_service(
-    replicated: Pipeline
-) -> None:
+def test_a_batch_survives_sigkill_of_one_replica_of_every_service(replicated: Pipeline) -> None:
     with Receiver() as receiver:
         hooks = _url(replicated, "webhooks", 0)
-        assert httpx.post(f"{hooks}/v1/subscriptions", json={"url": receiver.url},
-                          timeout=5).status_code == 201
+        assert (
+            httpx.post(
+                f"{hooks}/v1/subscriptions", json={"url": receiver.url}, timeout=5
+            ).status_code
+            == 201
+        )
         acked: dict[str, int] = {}  # uri -> last version ingest accepted (202)
         batch = [(n, 1) for n in range(1, 31)] + [(n, 2) for n in range(1, 31, 3)]
         for i, (n, version) in enumerate(batch):
@@ -152,8 +174,11 @@ def test_a_batch_survives_sigkill_of_one_replica_of_every_service(
             return all(last.get(uri) == version for uri, version in acked.items())
 
         eventually(all_published, timeout=60, what="every acked article at its last version")
-        eventually(lambda: _delivered(receiver, acked), timeout=120,
-                   what="every last version delivered to the subscriber")
+        eventually(
+            lambda: _delivered(receiver, acked),
+            timeout=120,
+            what="every last version delivered to the subscriber",
+        )
         assert len(acked) == 30
         assert _settled(replicated.redis_url)
 
@@ -162,8 +187,9 @@ def _post(pipeline: Pipeline, doc: dict[str, Any], prefer: int) -> dict[str, int
     """Post to one ingest replica, the other if it is gone; {uri: version} when accepted."""
     for replica in (prefer, 1 - prefer):
         try:
-            resp = httpx.post(f"{_url(pipeline, 'ingest', replica)}/v1/articles", json=doc,
-                              timeout=10)
+            resp = httpx.post(
+                f"{_url(pipeline, 'ingest', replica)}/v1/articles", json=doc, timeout=10
+            )
         except httpx.TransportError:
             continue
         return {doc["uri"]: doc["version"]} if resp.status_code == 202 else {}

@@ -51,5 +51,3 @@ def receiver() -> Iterator[Receiver]:
 def loopback_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the webhooks service deliver to 127.0.0.1 (set before the pipeline starts)."""
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
-
-

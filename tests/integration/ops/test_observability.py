@@ -35,19 +35,23 @@ def test_the_traceparent_of_a_post_arrives_on_articles_published_with_metrics_on
     article = load_fixture("article.json")
     sent = new_traceparent()
 
-    resp = httpx.post(f"{ingest}/v1/articles", json=article, headers={"traceparent": sent},
-                      timeout=10)
+    resp = httpx.post(
+        f"{ingest}/v1/articles", json=article, headers={"traceparent": sent}, timeout=10
+    )
 
     assert resp.status_code == 202, resp.text
     assert trace_id_of(resp.headers["traceparent"]) == trace_id_of(sent)
-    published = eventually(lambda: _published(redis_server.url, article["uri"]),
-                           what="the article on articles.published")
+    published = eventually(
+        lambda: _published(redis_server.url, article["uri"]),
+        what="the article on articles.published",
+    )
     assert trace_id_of(published["traceparent"]) == trace_id_of(sent)
     assert published["traceparent"] != sent  # a child span, not the caller's span
 
     metrics = httpx.get(f"{publish}/metrics", timeout=5).text
-    assert _metric(metrics,
-                   'galley_end_to_end_latency_seconds_count{type="article.published"}') == 1
+    assert (
+        _metric(metrics, 'galley_end_to_end_latency_seconds_count{type="article.published"}') == 1
+    )
     assert 'galley_dead_letters{stream="dlq.publish"} 0.0' in metrics
     assert "faststream_received_messages_total" in metrics
     enrichment = httpx.get(f"{base_url(pipeline, 'enrichment')}/metrics", timeout=5).text
@@ -63,8 +67,10 @@ def test_a_post_without_traceparent_starts_a_new_trace_that_reaches_publish(
 
     started = trace_id_of(resp.headers["traceparent"])
     assert started is not None
-    published = eventually(lambda: _published(redis_server.url, article["uri"]),
-                           what="the article on articles.published")
+    published = eventually(
+        lambda: _published(redis_server.url, article["uri"]),
+        what="the article on articles.published",
+    )
     assert trace_id_of(published["traceparent"]) == started
 
 
@@ -76,10 +82,18 @@ def test_service_logs_are_json_lines_carrying_the_article_uri_and_event_id(
     article = load_fixture("feed-budget.json")
     httpx.post(f"{base_url(pipeline, 'ingest')}/v1/articles", json=article, timeout=10)
     eventually(lambda: _published(redis_server.url, article["uri"]), what="publication")
-    eventually(lambda: any('"uri"' in line for p in pipeline.procs
-                           for line in p.log_path.read_text().splitlines()), what="a log line")
-    records = [json.loads(line) for p in pipeline.procs for line in
-               p.log_path.read_text().splitlines() if line.startswith("{")]
+    eventually(
+        lambda: any(
+            '"uri"' in line for p in pipeline.procs for line in p.log_path.read_text().splitlines()
+        ),
+        what="a log line",
+    )
+    records = [
+        json.loads(line)
+        for p in pipeline.procs
+        for line in p.log_path.read_text().splitlines()
+        if line.startswith("{")
+    ]
     with_uri = [r for r in records if r.get("uri") == article["uri"]]
     assert with_uri, records[-5:]
     assert all(r.get("event_id") and r.get("service") for r in with_uri)

@@ -14,8 +14,11 @@ DOCUMENTED: dict[str, dict[str, str]] = {
     "ingest": {"/v1/articles": "post", "/v1/authors": "post", "/v1/articles/{key}": "get"},
     "enrichment": {"/v1/related": "get", "/v1/authors": "get", "/v1/authors/unknown": "get"},
     "publish": {"/v1/articles/{slug}": "get", "/articles/{slug}": "get", "/": "get"},
-    "webhooks": {"/v1/subscriptions": "post", "/v1/subscriptions/{sub_id}": "delete",
-                 "/v1/subscriptions/{sub_id}/deliveries": "get"},
+    "webhooks": {
+        "/v1/subscriptions": "post",
+        "/v1/subscriptions/{sub_id}": "delete",
+        "/v1/subscriptions/{sub_id}/deliveries": "get",
+    },
 }
 
 

@@ -17,18 +17,25 @@ URI = "urn:test:ops-page:<one>"
 
 @pytest.fixture
 async def page(redis_server: Any, redis: Any) -> Any:
-    config = Config(redis_server.url, {n: 1 for n in ("ingest", "enrichment", "publish",
-                                                      "webhooks")})
+    config = Config(
+        redis_server.url, {n: 1 for n in ("ingest", "enrichment", "publish", "webhooks")}
+    )
     transport = httpx.ASGITransport(app=create_app(config))
     async with httpx.AsyncClient(transport=transport, base_url="http://ops") as client:
         yield client
 
 
 async def _publish(redis: Any, headline: str) -> None:
-    for stream, event_type in ((names.ARTICLES_INGESTED, names.ARTICLE_INGESTED),
-                               (names.ARTICLES_PUBLISHED, names.ARTICLE_PUBLISHED)):
-        event = Envelope[dict[str, Any]](source="/test", type=event_type, subject=URI,
-                                         data={"uri": URI, "version": 2, "headline": headline})
+    for stream, event_type in (
+        (names.ARTICLES_INGESTED, names.ARTICLE_INGESTED),
+        (names.ARTICLES_PUBLISHED, names.ARTICLE_PUBLISHED),
+    ):
+        event = Envelope[dict[str, Any]](
+            source="/test",
+            type=event_type,
+            subject=URI,
+            data={"uri": URI, "version": 2, "headline": headline},
+        )
         await redis.xadd(stream, event.to_fields())
 
 

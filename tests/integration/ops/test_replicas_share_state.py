@@ -30,8 +30,10 @@ async def _replica(path: Path) -> Enrichment:
 
 @pytest_asyncio.fixture
 async def replicas(tmp_path: Path) -> AsyncIterator[tuple[Enrichment, Enrichment]]:
-    one, two = await _replica(tmp_path / "enrichment.db"), await _replica(
-        tmp_path / "enrichment.db")
+    one, two = (
+        await _replica(tmp_path / "enrichment.db"),
+        await _replica(tmp_path / "enrichment.db"),
+    )
     yield one, two
     await one.store.close()
     await two.store.close()
@@ -74,8 +76,11 @@ async def test_a_story_killed_on_one_replica_is_never_linked_by_the_other(
 ) -> None:
     one, two = replicas
     await two.on_article(ingested(article_from_ninjs(seed_related)))
-    await one.on_article(ingested(article_from_ninjs(seed_related, version=2,
-                                                     pubstatus="canceled", lifecycle="killed")))
+    await one.on_article(
+        ingested(
+            article_from_ninjs(seed_related, version=2, pubstatus="canceled", lifecycle="killed")
+        )
+    )
 
     await two.on_article(ingested(article_from_ninjs(seed_article)))
 

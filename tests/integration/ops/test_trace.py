@@ -38,8 +38,9 @@ def test_trace_shows_each_hop_and_the_delivery_to_each_subscriber_with_durations
         return [h for h in hops if h.label.startswith("delivered to")]
 
     eventually(delivered, what="a delivered hop")
-    code = main(["trace", article["uri"], "--redis-url", redis_server.url,
-                 "--webhooks-url", webhooks])
+    code = main(
+        ["trace", article["uri"], "--redis-url", redis_server.url, "--webhooks-url", webhooks]
+    )
 
     out = capsys.readouterr().out
     assert code == 0
