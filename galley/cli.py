@@ -222,6 +222,55 @@ def _ms(moment: Any, since: Any) -> str:
     return f"+{(moment - since).total_seconds() * 1000:.0f} ms" if since is not None else ""
 
 
+class _CountingRedis:
+    """Forwards to a redis.asyncio client; advances a progress bar per XRANGE page."""
+
+    def __init__(self, inner: Any, advance: Any) -> None:
+        self._inner, self._advance = inner, advance
+
+    async def xrange(self, *args: Any, **kwargs: Any) -> Any:
+        page = await self._inner.xrange(*args, **kwargs)
+        self._advance(len(page))
+        return page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """`galley replay`: galley.replay's output on stdout, a progress bar on stderr while
+    the history is read (`python -m galley.replay` is the same without the bar)."""
+    import asyncio
+    import contextlib
+
+    import redis.asyncio as aioredis
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from galley import replay
+    from shared import names
+
+    async def run() -> None:
+        client = aioredis.from_url(args.redis_url)
+        try:
+            total = int(await client.xlen(names.ARTICLES_PUBLISHED)) if args.from_start else 0
+            with Progress(console=Console(stderr=True), transient=True,
+                          disable=not args.from_start) as progress:
+                task = progress.add_task("reading history", total=total)
+                counting = _CountingRedis(client, lambda n: progress.advance(task, n))
+                stream = replay.replay(counting, from_start=args.from_start,
+                                       live=not args.no_follow)
+                async for entry in stream:
+                    progress.update(task, completed=total, visible=False)
+                    print(replay.describe(entry, args.json), flush=True)
+        finally:
+            await client.aclose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="galley", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -265,11 +314,19 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data-dir", default=os.environ.get("GALLEY_DATA_DIR", "data"),
                     help="read webhooks.db here (read-only) when the service is down")
     tr.set_defaults(func=cmd_trace)
+
+    rp = sub.add_parser("replay", help="current version of every published article, then live")
+    rp.add_argument("--redis-url", "--redis", default=default_redis)
+    rp.add_argument("--from-start", action="store_true",
+                    help="list the current version of every published article first")
+    rp.add_argument("--no-follow", action="store_true", help="stop after the history")
+    rp.add_argument("--json", action="store_true", help="one JSON event per line")
+    rp.set_defaults(func=cmd_replay)
     return parser
 
 
 # Subcommands that own their arguments: `galley NAME ...` is `python -m galley.NAME ...`.
-PASSTHROUGH = {"replay": "galley.replay", "evaluate": "galley.evaluate",
+PASSTHROUGH = {"evaluate": "galley.evaluate",
                "asyncapi": "galley.asyncapi", "ops-page": "galley.opsweb.__main__"}
 
 
@@ -281,13 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(PASSTHROUGH[argv[0]])
         if argv[0] == "asyncapi":
             return int(module.main())
-        if argv[0] == "replay":
-            # Same spelling as the other operator commands: --redis-url, else REDIS_URL.
-            argv = [a.replace("--redis-url", "--redis", 1) if a.startswith("--redis-url") else a
-                    for a in argv]
-            if not any(a.startswith("--redis") for a in argv):
-                argv = [*argv, "--redis",
-                        os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"]
         return int(module.main(argv[1:]))
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
