@@ -113,7 +113,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     health = Table(title="services")
     health.add_column("service")
     health.add_column("health")
-    for service, state in ops.service_health(_ports()).items():
+    ports = {f"{name}#{r}" if r else name: port + 100 * r
+             for name, port in _ports().items() for r in range(args.replicas)}
+    for service, state in ops.service_health(ports).items():
         health.add_row(service, state)
     console.print(health)
     return 0
@@ -293,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     default_redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"
     status = sub.add_parser("status", help="streams, groups, lag, dead letters, health")
     status.add_argument("--redis-url", default=default_redis)
+    status.add_argument("--replicas", type=int, default=1,
+                        help="also check replica r at each port + 100 * r (galley up --replicas)")
     status.set_defaults(func=cmd_status)
 
     dlq = sub.add_parser("dlq", help="list, show, retry or purge dead-lettered entries")

@@ -203,5 +203,10 @@ def trace_body(uri: str, hops: list[ops.Hop], source: str) -> str:
         "<th>time (UTC)</th><th>hop</th><th>event</th><th>v</th><th>where</th>"
         "<th>since previous</th><th>since accepted</th></tr></thead>"
         f'<tbody>{"".join(rows)}</tbody></table><p class="muted">deliveries: '
-        f"{escape(source)}</p></section>"
+        f"{escape(source)}</p>{_trace_ids(hops)}</section>"
     )
+
+
+def _trace_ids(hops: list[ops.Hop]) -> str:
+    ids = sorted({h.traceparent.split("-")[1] for h in hops if h.traceparent.count("-") == 3})
+    return f'<p class="muted">trace ids: {escape(", ".join(ids))}</p>' if ids else ""

@@ -11,8 +11,10 @@ from galley.opsweb.app import create_app
 from galley.opsweb.data import Config
 from shared import names
 from shared.envelope import Envelope
+from shared.infra.observability import context
 
 URI = "urn:test:ops-page:<one>"
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 @pytest.fixture
@@ -60,13 +62,15 @@ async def test_the_page_draws_every_service_and_stream_with_counts_and_dead_lett
 
 
 async def test_the_trace_view_lists_the_hops_of_one_article(page: Any, redis: Any) -> None:
-    await _publish(redis, "Budget")
+    with context(traceparent=TRACEPARENT):
+        await _publish(redis, "Budget")
 
     resp = await page.get("/trace", params={"uri": URI})
 
     assert resp.status_code == 200
     assert "accepted at ingest" in resp.text and "published" in resp.text
     assert "urn:test:ops-page:&lt;one&gt;" in resp.text
+    assert "trace ids: 4bf92f3577b34da6a3ce929d0e0e4736" in resp.text
 
 
 async def test_an_unknown_uri_says_so_and_an_empty_one_is_refused(page: Any) -> None:
