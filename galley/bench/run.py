@@ -120,7 +120,7 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
             await watcher.drain(args.drain)
             results.latency[rate] = summarize(watcher.ledger.latencies())
             say(f"  {results.latency[rate]}")
-            await _settle(watcher, args.drain)
+            await _settle(watcher, args.settle)
 
         # 4. backfill: archived articles straight onto articles.ingested
         if args.backfill:
@@ -253,6 +253,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="seconds per offered load (20)")
     p.add_argument("--drain", type=float, default=30.0,
                    help="seconds to wait for stragglers after each load")
+    p.add_argument("--settle", type=float, default=120.0,
+                   help="further seconds for an overloaded phase's backlog to clear")
     p.add_argument("--backfill", type=int, help="archived articles to backfill (100000; 0 = skip)")
     p.add_argument("--backfill-timeout", type=float, default=240.0)
     p.add_argument("--ceiling-n", type=int, default=20000)
