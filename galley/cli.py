@@ -9,6 +9,8 @@
     galley evaluate CORPUS.jsonl                related-links quality and cost (docs/enrichment.md)
     galley asyncapi                             AsyncAPI 3.0 document of every stream, on stdout
     galley ops-page [--port 8005]               the ops page: pipeline picture, counts, traces
+    galley chaos [--n 500]                      fault-injection suite (docs/RELIABILITY.md)
+    galley bench                                throughput and latency (docs/PERFORMANCE.md)
 """
 
 from __future__ import annotations
@@ -331,7 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Subcommands that own their arguments: `galley NAME ...` is `python -m galley.NAME ...`.
 PASSTHROUGH = {"evaluate": "galley.evaluate",
-               "asyncapi": "galley.asyncapi", "ops-page": "galley.opsweb.__main__"}
+               "asyncapi": "galley.asyncapi", "ops-page": "galley.opsweb.__main__",
+               "chaos": "galley.chaos.__main__", "bench": "galley.bench.run"}
 
 
 def main(argv: list[str] | None = None) -> int:
