@@ -26,6 +26,12 @@ def latency_plot(bench: dict[str, Any], out: Path) -> None:
     for key, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
         ys = [bench["latency"][x][key] for x in loads]
         ax.plot(xs, [y if y is not None else float("nan") for y in ys], marker="o", label=label)
+    for load in loads:
+        figures = bench["latency"][load]
+        if figures["p99_ms"] is None:  # some never published within the bound
+            ax.annotate(f"{load}/s: overloaded,\n{figures['published']}/{figures['offered']}"
+                        " published\nwithin the bound", xy=(int(load), 0.5),
+                        xycoords=("data", "axes fraction"), ha="right", fontsize=8)
     ax.axhline(20, color="grey", linestyle="--", linewidth=1, label="p99 goal at 100/s (20 ms)")
     ax.set_xscale("log")
     ax.set_yscale("log")
