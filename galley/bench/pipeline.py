@@ -69,23 +69,29 @@ class Watcher:
 
 async def offer_burst(redis: aioredis.Redis, ledger: Ledger, stream: str,
                       entries: Iterable[tuple[str, dict[str, str]]], chunk: int = 200) -> None:
-    """Append entries as fast as Redis takes them (pipelined); each is offered when sent."""
+    """Append entries as fast as Redis takes them (pipelined).
+
+    Each entry is offered (its clock starts) when its chunk is sent, before the reply
+    arrives: on a busy machine the services can publish an entry before this loop reads
+    the reply of the XADD that carried it.
+    """
     pipe = redis.pipeline(transaction=False)
     pending: list[str] = []
     for uri, fields in entries:
         pipe.xadd(stream, fields)  # type: ignore[arg-type]
         pending.append(uri)
         if len(pending) >= chunk:
-            await pipe.execute()
-            now = time.perf_counter()
-            for u in pending:
-                ledger.offer(u, now)
-            pending.clear()
+            await _send(pipe, ledger, pending)
     if pending:
-        await pipe.execute()
-        now = time.perf_counter()
-        for u in pending:
-            ledger.offer(u, now)
+        await _send(pipe, ledger, pending)
+
+
+async def _send(pipe: Any, ledger: Ledger, uris: list[str]) -> None:
+    now = time.perf_counter()
+    for uri in uris:
+        ledger.offer(uri, now)
+    uris.clear()
+    await pipe.execute()
 
 
 async def offer_paced(redis: aioredis.Redis, ledger: Ledger, stream: str, rate: float,

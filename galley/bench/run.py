@@ -153,7 +153,8 @@ def _burst_figures(watcher: Watcher) -> dict[str, float]:
     start, end = ledger.span()
     return {"offered": len(ledger.sent), "published": len(ledger.received),
             "seconds": end - start, "per_s": ledger.throughput(),
-            "steady_per_s": ledger.steady_throughput()}
+            "steady_per_s": ledger.steady_throughput(), "strangers": ledger.strangers,
+            "duplicates": ledger.duplicates}
 
 
 def run(args: argparse.Namespace) -> Results:
