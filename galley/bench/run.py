@@ -127,9 +127,8 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
             say(f"backfill of {args.backfill} archived articles (bound {args.backfill_timeout}s)")
             watcher.ledger = type(watcher.ledger)()
             await offer_burst(redis, watcher.ledger, names.ARTICLES_INGESTED,
-                              ((f"urn:galley:backfill:{i}",
-                                ingested_fields(room, args.archive + i, "backfill"))
-                               for i in range(args.backfill)))
+                              ((f"urn:galley:backfill:{i}", ingested_fields(room, i, "backfill"))
+                               for i in range(args.archive, args.archive + args.backfill)))
             offered_at = time.perf_counter()
             finished = await watcher.drain(args.backfill_timeout)
             results.backfill = _burst_figures(watcher)
