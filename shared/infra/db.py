@@ -3,6 +3,11 @@
 One writer connection per process, serialized by a lock, so concurrent tasks
 never nest transactions or meet "database is locked"; a second connection
 serves reads, which WAL lets run beside the writer.
+
+`batch()` groups many transactions of one task into ONE commit (one fsync):
+inside it, that task's `transaction()` calls become savepoints, so each can
+still fail and roll back alone while the others stay in the batch. Reads from
+the batch's own task go through the writer, so they see the batch so far.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        self._batch_owner: asyncio.Task[Any] | None = None
+        self._savepoints = 0
 
     @classmethod
     async def open(cls, path: str | Path, schema: Iterable[str] = ()) -> Database:
@@ -53,9 +60,59 @@ class Database:
             await self._reader.close()
         await self._writer.close()
 
+    def _in_batch(self) -> bool:
+        return self._batch_owner is not None and self._batch_owner is asyncio.current_task()
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One `BEGIN IMMEDIATE` ... `COMMIT` around many `transaction()`s of this task.
+
+        Each nested `transaction()` is a SAVEPOINT: released on success, rolled back
+        (alone) on error. An error escaping the batch itself rolls everything back.
+        Other tasks' transactions wait for the batch's commit, as for any writer.
+        """
+        if self._in_batch():
+            raise RuntimeError("Database.batch() does not nest")
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            self._batch_owner = asyncio.current_task()
+            try:
+                yield self._writer
+            except BaseException:
+                self._batch_owner = None
+                await self._writer.execute("ROLLBACK")
+                raise
+            self._batch_owner = None
+            try:
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[aiosqlite.Connection]:
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        await self._writer.execute(f"SAVEPOINT {name}")
+        try:
+            yield self._writer
+        except BaseException:
+            await self._writer.execute(f"ROLLBACK TO {name}")
+            await self._writer.execute(f"RELEASE {name}")
+            raise
+        await self._writer.execute(f"RELEASE {name}")
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error."""
+        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any error.
+
+        Inside `batch()` (same task) it is a savepoint of the batch instead.
+        """
+        if self._in_batch():
+            async with self._savepoint() as conn:
+                yield conn
+            return
         async with self._lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -65,10 +122,13 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
 
+    def _read_conn(self) -> aiosqlite.Connection:
+        return self._writer if self._in_batch() else self._reader
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._reader.execute(sql, tuple(params)) as cur:
+        async with self._read_conn().execute(sql, tuple(params)) as cur:
             return list(await cur.fetchall())
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._reader.execute(sql, tuple(params)) as cur:
+        async with self._read_conn().execute(sql, tuple(params)) as cur:
             return await cur.fetchone()

@@ -1,0 +1,86 @@
+"""Database.batch(): many transactions of one task share one commit, each a savepoint."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from shared.infra.db import Database
+
+SCHEMA = ["CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY)"]
+
+
+async def keys(db: Database) -> list[str]:
+    return [r["k"] for r in await db.fetchall("SELECT k FROM t ORDER BY k")]
+
+
+async def test_a_failing_transaction_inside_a_batch_rolls_back_alone(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    try:
+        async with db.batch():
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES ('a')")
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as conn:
+                    await conn.execute("INSERT INTO t VALUES ('b')")
+                    raise RuntimeError("handler failed")
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES ('c')")
+        assert await keys(db) == ["a", "c"]
+    finally:
+        await db.close()
+
+
+async def test_nothing_of_a_batch_is_visible_to_others_before_it_commits(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    other = await Database.open(tmp_path / "b.db")
+    try:
+        async with db.batch():
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES ('a')")
+            assert await keys(db) == ["a"]  # the batch's own task reads its writes
+            assert await keys(other) == []
+        assert await keys(other) == ["a"]
+    finally:
+        await other.close()
+        await db.close()
+
+
+async def test_an_error_escaping_the_batch_rolls_back_every_transaction_in_it(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.batch():
+                async with db.transaction() as conn:
+                    await conn.execute("INSERT INTO t VALUES ('a')")
+                raise RuntimeError("commit never reached")
+        assert await keys(db) == []
+    finally:
+        await db.close()
+
+
+async def test_another_task_writes_after_the_batch_commits_not_inside_it(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    order: list[str] = []
+
+    async def outsider() -> None:
+        async with db.transaction() as conn:
+            order.append("outsider")
+            await conn.execute("INSERT INTO t VALUES ('z')")
+
+    try:
+        async with db.batch():
+            task = asyncio.create_task(outsider())
+            await asyncio.sleep(0.05)
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES ('a')")
+            order.append("batch")
+        await task
+        assert order == ["batch", "outsider"]
+        assert await keys(db) == ["a", "z"]
+    finally:
+        await db.close()
