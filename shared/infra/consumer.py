@@ -5,7 +5,12 @@ written before a group exists and treat every field as opaque. This module
 wires each stream as:
 
 * the group created at id `0` before the subscriber starts (nothing skipped);
-* a reader of new entries (`>`), `max_records` per read, explicit XACK;
+* a reader of new entries (`>`), `max_records` per read, explicit XACK; given
+  the service's `Database` (`db=`), the reader takes a whole read as one batch:
+  every entry's handler runs in ONE SQLite transaction (each handler's own
+  transaction becomes a savepoint, so a failing entry rolls back alone and stays
+  pending), the batch commits once, and only then are the handled entries
+  acknowledged with one XACK;
 * a claimer in the same group (XAUTOCLAIM after `claim_idle_ms`) that re-runs
   entries a crashed or failing consumer left pending, and dead-letters an entry
   once it has been delivered `max_deliveries` times;
@@ -25,15 +30,18 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
+from faststream.redis.annotations import RedisBatchStreamMessage
 from pydantic import BaseModel, ValidationError
 
 from shared.envelope import Envelope, EnvelopeError, fields_from_entry, from_fields
+from shared.infra.db import Database
 
 log = logging.getLogger("galley.consumer")
 
@@ -43,6 +51,15 @@ CREATE TABLE IF NOT EXISTS processed_events (
     processed_at TEXT NOT NULL
 );
 """
+
+
+# The Redis id of the entry whose handler is running (None in the in-memory broker).
+_current_entry_id: ContextVar[str | None] = ContextVar("galley_entry_id", default=None)
+
+
+def current_entry_id() -> str | None:
+    """The stream entry id being handled right now, for handlers that record it."""
+    return _current_entry_id.get()
 
 
 async def first_time(conn: Any, event_id: str) -> bool:
@@ -186,6 +203,33 @@ def _raw_fields(body: Any, msg: RedisStreamMessage) -> dict[str, str]:
     raise EnvelopeError("entry is not a set of CloudEvents fields")
 
 
+def _decode_id(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _batch_entries(body: Any, msg: Any) -> list[tuple[dict[str, str], str | None]]:
+    """(fields, entry id) of every entry of a batch read, in stream order."""
+    raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
+    datas = raw.get("data") or []
+    ids = [_decode_id(i) for i in raw.get("message_ids") or []]
+    bodies = body if isinstance(body, list) and len(body) == len(datas) else [None] * len(datas)
+    entries = []
+    for i, data in enumerate(datas):
+        entries.append((_entry_fields(data, bodies[i]), ids[i] if i < len(ids) else None))
+    return entries
+
+
+def _entry_fields(data: Any, body: Any) -> dict[str, str]:
+    try:
+        if isinstance(data, Mapping) and b"__data__" not in data and "__data__" not in data:
+            return fields_from_entry(data)
+        if isinstance(body, Mapping):
+            return fields_from_entry(body)
+    except EnvelopeError:
+        pass
+    return {"raw": repr(body if body is not None else data)[:10_000]}
+
+
 def _entry_id(msg: RedisStreamMessage) -> str | None:
     ids = msg.raw_message.get("message_ids") if isinstance(msg.raw_message, dict) else None
     if ids:
@@ -211,13 +255,18 @@ class StreamConsumer:
     # Called after an entry is dead-lettered (fields, reason, entry id), e.g. to emit a rejection.
     on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
     fail_subjects: frozenset[str] = field(default_factory=chaos_fail_subjects)
+    # The service's Database: when given, each read is handled as one batch (one commit).
+    db: Callable[[], Database] | None = None
+    # Called after a batch committed (e.g. wake the outbox relay).
+    after_commit: Callable[[], None] | None = None
     # The last handler error per entry id, so a dead letter says why it failed.
     _last_error: dict[str, str] = field(default_factory=dict, repr=False)
 
     def register(self) -> None:
         new_sub = self.broker.subscriber(
             stream=StreamSub(self.stream, group=self.group, consumer=self.consumer,
-                             max_records=self.max_records, polling_interval=100),
+                             max_records=self.max_records, polling_interval=100,
+                             batch=self.db is not None),
             ack_policy=AckPolicy.MANUAL,
         )
         claim_sub = self.broker.subscriber(
@@ -227,9 +276,14 @@ class StreamConsumer:
         )
         self.subscribers = (new_sub, claim_sub)
 
-        @new_sub
-        async def read_new(body: Any, msg: RedisStreamMessage) -> None:
-            await self.process(body, msg)
+        if self.db is not None:
+            @new_sub
+            async def read_new(body: Any, msg: RedisBatchStreamMessage) -> None:
+                await self.process_batch(body, msg)
+        else:
+            @new_sub
+            async def read_new(body: Any, msg: RedisStreamMessage) -> None:
+                await self.process(body, msg)
 
         @claim_sub
         async def reclaim(body: Any, msg: RedisStreamMessage) -> None:
@@ -269,35 +323,72 @@ class StreamConsumer:
             return {"raw": repr(body)[:10_000]}
 
     async def _park(self, fields: Mapping[str, str], msg: RedisStreamMessage, reason: str) -> None:
-        await self.dead_letters().park(fields, reason=reason, entry_id=_entry_id(msg),
+        await self._park_entry(fields, _entry_id(msg), reason)
+
+    async def _park_entry(self, fields: Mapping[str, str], entry_id: str | None,
+                          reason: str) -> None:
+        await self.dead_letters().park(fields, reason=reason, entry_id=entry_id,
                                        stream=self.stream, group=self.group)
-        log.error("dead-lettered entry %s of %s: %s", _entry_id(msg), self.stream, reason,
+        log.error("dead-lettered entry %s of %s: %s", entry_id, self.stream, reason,
                   extra={"event_id": fields.get("id"), "subject": fields.get("subject")})
         if self.on_parked is not None:
-            await self.on_parked(fields, reason, _entry_id(msg))
+            await self.on_parked(fields, reason, entry_id)
 
     async def process(self, body: Any, msg: RedisStreamMessage) -> None:
-        fields = self._fields_or_empty(body, msg)
+        """One entry, in the handler's own transaction; acknowledged unless it failed."""
+        if await self._handle(self._fields_or_empty(body, msg), _entry_id(msg)):
+            await msg.ack()
+
+    async def process_batch(self, body: Any, msg: Any) -> None:
+        """A whole read in ONE transaction; XACK what was handled or parked, after COMMIT.
+
+        Each handler's own `transaction()` is a savepoint of the batch, so an entry
+        whose handler fails rolls back alone and stays pending for the claimer.
+        """
+        assert self.db is not None
+        entries = _batch_entries(body, msg)
+        done: list[str] = []
+        async with self.db().batch():
+            for fields, entry_id in entries:
+                try:
+                    ok = await self._handle(fields, entry_id)
+                except Exception as exc:  # e.g. the dead-letter stream unreachable
+                    log.exception("entry %s of %s left pending", entry_id, self.stream)
+                    self._remember_error(entry_id, exc)
+                    ok = False
+                if ok and entry_id is not None:
+                    done.append(entry_id)
+        if done:
+            await msg.consumer.xack(self.stream, self.group, *done)
+        if self.after_commit is not None:
+            self.after_commit()
+
+    async def _handle(self, fields: dict[str, str], entry_id: str | None) -> bool:
+        """Run (or park) one entry; True when it may be acknowledged."""
+        token = _current_entry_id.set(entry_id)
+        try:
+            return await self._dispatch(fields, entry_id)
+        finally:
+            _current_entry_id.reset(token)
+
+    async def _dispatch(self, fields: dict[str, str], entry_id: str | None) -> bool:
         try:
             env = from_fields(fields)
             route = self.routes.get(env.type)
             if route is None:
                 if self.on_unknown is not None:
                     await self.on_unknown(env)
-                await msg.ack()
-                return
+                return True
             typed = Envelope[route.model].model_validate(  # type: ignore[name-defined]
                 {**env.model_dump(exclude={"data"}), "data": env.data})
         except EnvelopeError as exc:
-            await self._park(fields, msg, f"undecodable: {exc}")
-            await msg.ack()
-            return
+            await self._park_entry(fields, entry_id, f"undecodable: {exc}")
+            return True
         except ValidationError as exc:
             first = exc.errors()[0]
             where = "/".join(str(p) for p in first["loc"])
-            await self._park(fields, msg, f"schema: {where}: {first['msg']}")
-            await msg.ack()
-            return
+            await self._park_entry(fields, entry_id, f"schema: {where}: {first['msg']}")
+            return True
         try:
             if env.subject and env.subject in self.fail_subjects:
                 raise InjectedFailure(f"injected failure for {env.subject} (test-only)")
@@ -306,10 +397,10 @@ class StreamConsumer:
             # Left pending: the claimer retries it, then dead-letters it.
             log.exception("handler failed for %s %s", env.type, env.subject,
                           extra={"event_id": env.id, "subject": env.subject})
-            self._remember_error(_entry_id(msg), exc)
-            return
-        self._last_error.pop(_entry_id(msg) or "", None)
-        await msg.ack()
+            self._remember_error(entry_id, exc)
+            return False
+        self._last_error.pop(entry_id or "", None)
+        return True
 
     def _remember_error(self, entry_id: str | None, exc: Exception) -> None:
         if entry_id is None:

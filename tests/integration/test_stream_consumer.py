@@ -98,3 +98,52 @@ async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
         await wait_for(lambda: seen == ["before", "after"])
     finally:
         await broker.stop()
+
+
+async def test_a_batched_read_commits_once_and_acks_only_what_committed(
+    redis_server: Any, redis: Any, tmp_path: Any
+) -> None:
+    from shared.infra.db import Database
+
+    db = await Database.open(tmp_path / "c.db", schema=[
+        "CREATE TABLE IF NOT EXISTS seen (slug TEXT PRIMARY KEY)"])
+    for slug in ("a", "b", "boom", "c"):
+        await redis.xadd(STREAM, author_event(slug))
+    await redis.xadd(STREAM, {"type": "author.updated", "data": "{not json"})
+    handled: list[str] = []
+    commits: list[int] = []
+
+    async def handle(event: Envelope[AuthorProfile]) -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO seen VALUES (?)", (event.data.slug,))
+            if event.data.slug == "boom":
+                raise RuntimeError("handler failed")
+        handled.append(event.data.slug)
+
+    broker = RedisBroker(redis_server.url)
+    StreamConsumer(
+        broker=broker, stream=STREAM, group=GROUP, consumer="c1",
+        routes={"author.updated": Route(AuthorProfile, handle)},
+        dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
+        claim_idle_ms=600_000, db=lambda: db,
+        after_commit=lambda: commits.append(len(handled)),
+    ).register()
+    await ensure_group(redis, STREAM, GROUP)
+    await broker.start()
+    try:
+        await wait_for(lambda: len(commits) >= 1 and sum(commits) >= 3)
+    finally:
+        await broker.stop()
+    try:
+        rows = [r["slug"] for r in await db.fetchall("SELECT slug FROM seen ORDER BY slug")]
+    finally:
+        await db.close()
+
+    assert handled == ["a", "b", "c"]
+    assert rows == ["a", "b", "c"]  # the failed entry's savepoint rolled back alone
+    pending = await redis.xpending_range(STREAM, GROUP, min="-", max="+", count=10)
+    assert len(pending) == 1  # only the failed entry waits for the claimer
+    left = await redis.xrange(STREAM, min=pending[0]["message_id"], max=pending[0]["message_id"])
+    assert b"boom" in left[0][1][b"subject"]
+    parked = await redis.xrange("dlq.test")
+    assert len(parked) == 1 and parked[0][1][b"dlq.reason"].startswith(b"undecodable")
