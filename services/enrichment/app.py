@@ -90,6 +90,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             consumer=consumer_name(names.ENRICHMENT), routes=obs.route_map(routes),
             dead_letters=dead_letters,
             claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries,
+            db=lambda: holder["service"].store.db,
+            after_commit=lambda: holder["service"].on_commit(),
         )
         for stream, routes in streams.items()
     ]

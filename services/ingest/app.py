@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
             broker=broker, stream=names.NEWSROOM_SUBMISSIONS, group=names.INGEST_GROUP,
             consumer=consumer_name(names.INGEST), routes=obs.route_map(stream_door.routes()),
             dead_letters=lambda: dead_letters, on_parked=stream_door.on_parked,
+            db=lambda: store.db, after_commit=relay.notify,
         )
         submissions.register()
         app.state.store, app.state.broker, app.state.relay = store, broker, relay

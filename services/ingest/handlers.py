@@ -29,7 +29,7 @@ from services.ingest.problems import Problem
 from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope
-from shared.infra.consumer import DeadLetters, Route
+from shared.infra.consumer import DeadLetters, Route, current_entry_id
 from shared.models import Rejection
 
 log = logging.getLogger("galley.ingest")
@@ -115,7 +115,9 @@ def api_router(door: HttpDoor) -> APIRouter:
 
 
 def _entry_id(broker: RedisBroker) -> str | None:
-    """The Redis id of the entry being handled, from FastStream's message context."""
+    """The Redis id of the entry being handled (the consumer's, else FastStream's context)."""
+    if (entry_id := current_entry_id()) is not None:
+        return entry_id
     msg = broker.context.get_local("message")
     raw = getattr(msg, "raw_message", None)
     ids = raw.get("message_ids") if isinstance(raw, dict) else None

@@ -108,7 +108,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
 
         consumer = register_consumer(broker, consumer_name(names.PUBLISH),
                           obs.traced(article_handler(lambda: store, now, on_change)),
-                          lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH)))
+                          lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH)),
+                          db=lambda: store.db, after_commit=on_change)
         await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
         await broker.start()
         tasks = [asyncio.create_task(relay.run(), name="publish-outbox-relay"),

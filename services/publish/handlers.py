@@ -14,6 +14,7 @@ from faststream.redis import RedisBroker
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.consumer import DeadLetters, Route, StreamConsumer
+from shared.infra.db import Database
 from shared.infra.problems import Problem
 from shared.models import EnrichedArticle
 
@@ -38,11 +39,14 @@ def article_handler(store: Callable[[], Store], now: Callable[[], datetime],
 
 
 def register_consumer(broker: RedisBroker, consumer: str, handle: Callable[..., Any],
-                      dead_letters: Callable[[], DeadLetters]) -> StreamConsumer:
+                      dead_letters: Callable[[], DeadLetters], *,
+                      db: Callable[[], Database] | None = None,
+                      after_commit: Callable[[], None] | None = None) -> StreamConsumer:
+    """The reader and claimer of `articles.enriched`; with `db`, each read is one batch."""
     stream_consumer = StreamConsumer(
         broker=broker, stream=names.ARTICLES_ENRICHED, group=names.PUBLISH_GROUP,
         consumer=consumer, routes={names.ARTICLE_ENRICHED: Route(EnrichedArticle, handle)},
-        dead_letters=dead_letters)
+        dead_letters=dead_letters, db=db, after_commit=after_commit)
     stream_consumer.register()
     return stream_consumer
 

@@ -76,6 +76,7 @@ def create_app(
             }),
             dead_letters=lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.WEBHOOKS)),
             claim_idle_ms=settings.claim_idle_ms,
+            db=lambda: db, after_commit=dispatcher.notify,
         )
         consumer.register()
         await ensure_group(redis, names.ARTICLES_PUBLISHED, names.WEBHOOKS_GROUP)
