@@ -294,7 +294,17 @@ class StreamConsumer:
                 await self._park(fields, msg, f"handler failed {deliveries - 1} times: {last}")
                 await msg.ack()
                 return
-            await self.process(body, msg)
+            if self.db is None:
+                await self.process(body, msg)
+                return
+            # Same lock order as the reader's batch (the database's writer lock first),
+            # so a handler's own locks can never deadlock against a running batch.
+            async with self.db().batch():
+                ok = await self._handle(self._fields_or_empty(body, msg), _entry_id(msg))
+            if ok:
+                await msg.ack()
+            if self.after_commit is not None:
+                self.after_commit()
 
         self.read_new = read_new
         self.reclaim = reclaim
