@@ -151,6 +151,10 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = 0.1
         while True:
+            # Clear BEFORE looking: a commit that lands while relay_once runs (its
+            # SELECT may predate that commit) leaves the event set, so the wait
+            # below returns at once instead of sleeping on a row already there.
+            self._wake.clear()
             try:
                 sent = await self.relay_once()
                 backoff = 0.1
@@ -164,7 +168,6 @@ class OutboxRelay:
                 continue
             if sent:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._idle_wait)
             except TimeoutError:
