@@ -68,10 +68,8 @@ class Enrichment:
         self.on_commit()
 
     async def _is_new(self, tx: Tx, event_id: str, article: Article) -> bool:
-        if not await tx.first_time(event_id):
-            return False
-        stored = await tx.version(article.uri)
-        return stored is None or article.version > stored
+        first, stored = await tx.claim(event_id, article.uri)
+        return first and (stored is None or article.version > stored)
 
     async def _accept(self, tx: Tx, article: Article) -> None:
         now = self.now()
@@ -116,10 +114,10 @@ class Enrichment:
 
     async def _save(self, tx: Tx, enriched: EnrichedArticle) -> None:
         await tx.save(enriched, killed=domain.is_killed(enriched),
-                      names_rows=domain.name_rows(enriched))
-        await tx.emit(Envelope[EnrichedArticle](
-            source=names.source_of(names.ENRICHMENT), type=names.ARTICLE_ENRICHED,
-            subject=enriched.uri, time=self.now(), data=enriched))
+                      names_rows=domain.name_rows(enriched),
+                      event=Envelope[EnrichedArticle](
+                          source=names.source_of(names.ENRICHMENT), type=names.ARTICLE_ENRICHED,
+                          subject=enriched.uri, time=self.now(), data=enriched))
 
     async def _restore_article(self, uri: str) -> None:
         """After a failed transaction, put the index entry back as SQLite has it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,9 +11,9 @@ import aiosqlite
 
 from shared import names
 from shared.envelope import Envelope
-from shared.infra.consumer import PROCESSED_SCHEMA, first_time
-from shared.infra.db import Database
-from shared.infra.outbox import OUTBOX_SCHEMA, enqueue
+from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
+from shared.infra.db import Database, fetchall, fetchone, run_sync
+from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorProfile, EnrichedArticle
 
 SCHEMA = """
@@ -63,6 +64,7 @@ class Store:
         # Runs first in every write transaction (other replicas are locked out meanwhile).
         self.on_begin: Callable[[Tx], Awaitable[None]] | None = None
         self.own_changes: set[int] = set()  # committed by this process: nothing to catch up
+        self._caught_up_in = -1  # the batch (Database.batches) already caught up
 
     @classmethod
     async def open(cls, path: str) -> Store:
@@ -75,10 +77,21 @@ class Store:
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.db.transaction() as conn:
             tx = Tx(conn)
-            if self.on_begin is not None:
+            if self.on_begin is not None and self._needs_catch_up():
                 await self.on_begin(tx)
             yield tx
         self.own_changes.update(tx.seqs)
+
+    def _needs_catch_up(self) -> bool:
+        """Once per write transaction; inside a batch, once per batch: the batch holds
+        SQLite's write lock from its first entry to its commit, so no other replica can
+        write between two of its entries."""
+        if not self.db.in_batch():
+            return True
+        if self._caught_up_in == self.db.batches:
+            return False
+        self._caught_up_in = self.db.batches
+        return True
 
     async def last_change(self) -> int:
         row = await self.db.fetchone("SELECT COALESCE(MAX(seq), 0) FROM changes")
@@ -118,81 +131,103 @@ class Tx:
         self.seqs: list[int] = []  # the changes this transaction recorded
 
     async def first_time(self, event_id: str) -> bool:
-        return await first_time(self.conn, event_id)
+        return await run_sync(self.conn, first_time_sync, event_id)
+
+    async def claim(self, event_id: str, uri: str) -> tuple[bool, int | None]:
+        """Record the event id and read the stored version of `uri`, in one hop:
+        (False, None) when the event was handled before."""
+        return await run_sync(self.conn, _claim, event_id, uri)
 
     async def version(self, uri: str) -> int | None:
-        async with self.conn.execute("SELECT version FROM articles WHERE uri = ?", (uri,)) as c:
-            row = await c.fetchone()
+        row = await run_sync(self.conn, fetchone, "SELECT version FROM articles WHERE uri = ?",
+                             (uri,))
         return int(row[0]) if row else None
 
     async def enriched(self, uri: str) -> EnrichedArticle | None:
-        async with self.conn.execute("SELECT enriched FROM articles WHERE uri = ?", (uri,)) as c:
-            row = await c.fetchone()
+        row = await run_sync(self.conn, fetchone, "SELECT enriched FROM articles WHERE uri = ?",
+                             (uri,))
         return EnrichedArticle.model_validate_json(row[0]) if row else None
 
     async def profile(self, slug: str) -> AuthorProfile | None:
-        async with self.conn.execute("SELECT profile FROM authors WHERE slug = ?", (slug,)) as c:
-            row = await c.fetchone()
+        row = await run_sync(self.conn, fetchone, "SELECT profile FROM authors WHERE slug = ?",
+                             (slug,))
         return AuthorProfile.model_validate_json(row[0]) if row else None
 
     async def save_profile(self, profile: AuthorProfile) -> None:
-        await self.conn.execute(
+        await run_sync(self.conn, self._save_profile, profile)
+
+    def _save_profile(self, conn: sqlite3.Connection, profile: AuthorProfile) -> None:
+        conn.execute(
             "INSERT INTO authors(slug, profile) VALUES (?, ?)"
             " ON CONFLICT(slug) DO UPDATE SET profile = excluded.profile",
             (profile.slug, profile.model_dump_json()))
-        await self._changed("author", profile.slug)
+        self._changed(conn, "author", profile.slug)
 
-    async def _changed(self, kind: str, key: str) -> None:
-        cur = await self.conn.execute("INSERT INTO changes(kind, key) VALUES (?, ?)", (kind, key))
+    def _changed(self, conn: sqlite3.Connection, kind: str, key: str) -> None:
+        cur = conn.execute("INSERT INTO changes(kind, key) VALUES (?, ?)", (kind, key))
         if cur.lastrowid:
             self.seqs.append(cur.lastrowid)
         if cur.lastrowid and cur.lastrowid % 1000 == 0:
-            await self.conn.execute("DELETE FROM changes WHERE seq <= ?",
-                                    (cur.lastrowid - KEEP_CHANGES,))
+            conn.execute("DELETE FROM changes WHERE seq <= ?", (cur.lastrowid - KEEP_CHANGES,))
 
     async def changes_since(self, seq: int) -> tuple[list[tuple[int, str, str]], bool]:
         """Changes after `seq`, and whether some were already trimmed (reload everything)."""
-        async with self.conn.execute(
-                "SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq", (seq,)) as c:
-            rows = [(int(r[0]), str(r[1]), str(r[2])) for r in await c.fetchall()]
-        async with self.conn.execute("SELECT MIN(seq) FROM changes") as c:
-            first = (await c.fetchone() or (None,))[0]
-        return rows, first is not None and int(first) > seq + 1
+        return await run_sync(self.conn, _changes_since, seq)
 
     async def save(self, enriched: EnrichedArticle, *, killed: bool,
-                   names_rows: Iterable[tuple[str, str, str | None]]) -> None:
-        """Store an enriched version with its byline names and outgoing links."""
+                   names_rows: Iterable[tuple[str, str, str | None]],
+                   event: Envelope[EnrichedArticle]) -> None:
+        """Store an enriched version with its byline names and outgoing links, and queue
+        its event: one hop to SQLite's thread."""
+        await run_sync(self.conn, self._save, enriched, killed, list(names_rows), event)
+
+    def _save(self, conn: sqlite3.Connection, enriched: EnrichedArticle, killed: bool,
+              names_rows: list[tuple[str, str, str | None]],
+              event: Envelope[EnrichedArticle]) -> None:
         uri = enriched.uri
-        await self.conn.execute(
+        conn.execute(
             "INSERT INTO articles(uri, version, revision, killed, enriched) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(uri) DO UPDATE SET version = excluded.version,"
             " revision = excluded.revision, killed = excluded.killed,"
             " enriched = excluded.enriched",
             (uri, enriched.version, enriched.enrichment_revision, int(killed),
              enriched.model_dump_json()))
-        await self._changed("article", uri)
-        await self.conn.execute("DELETE FROM article_names WHERE uri = ?", (uri,))
-        await self.conn.executemany(
+        self._changed(conn, "article", uri)
+        conn.execute("DELETE FROM article_names WHERE uri = ?", (uri,))
+        conn.executemany(
             "INSERT OR IGNORE INTO article_names(uri, key, name, slug) VALUES (?, ?, ?, ?)",
             [(uri, key, name, slug) for key, name, slug in names_rows])
-        await self.conn.execute("DELETE FROM links WHERE uri = ?", (uri,))
-        await self.conn.executemany(
+        conn.execute("DELETE FROM links WHERE uri = ?", (uri,))
+        conn.executemany(
             "INSERT OR IGNORE INTO links(uri, target) VALUES (?, ?)",
             [(uri, link.uri) for link in enriched.related])
-
-    async def emit(self, event: Envelope[EnrichedArticle]) -> None:
-        await enqueue(self.conn, names.ARTICLES_ENRICHED, event)
+        enqueue_sync(conn, names.ARTICLES_ENRICHED, event)
 
     async def linking_to(self, target: str) -> list[str]:
-        async with self.conn.execute(
-            "SELECT uri FROM links WHERE target = ? ORDER BY uri", (target,)) as c:
-            return [r[0] for r in await c.fetchall()]
+        rows = await run_sync(self.conn, fetchall,
+                              "SELECT uri FROM links WHERE target = ? ORDER BY uri", (target,))
+        return [r[0] for r in rows]
 
     async def naming(self, keys: Iterable[str], slug: str) -> list[str]:
         """Articles whose byline names one of these folded names, or this author."""
         keys = sorted(keys)
         marks = ",".join("?" for _ in keys) or "NULL"
-        async with self.conn.execute(
+        rows = await run_sync(
+            self.conn, fetchall,
             f"SELECT DISTINCT uri FROM article_names WHERE key IN ({marks}) OR slug = ?"
-            " ORDER BY uri", (*keys, slug)) as c:
-            return [r[0] for r in await c.fetchall()]
+            " ORDER BY uri", (*keys, slug))
+        return [r[0] for r in rows]
+
+
+def _claim(conn: sqlite3.Connection, event_id: str, uri: str) -> tuple[bool, int | None]:
+    if not first_time_sync(conn, event_id):
+        return False, None
+    row = conn.execute("SELECT version FROM articles WHERE uri = ?", (uri,)).fetchone()
+    return True, (int(row[0]) if row else None)
+
+
+def _changes_since(conn: sqlite3.Connection, seq: int) -> tuple[list[tuple[int, str, str]], bool]:
+    rows = [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
+        "SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq", (seq,))]
+    first = conn.execute("SELECT MIN(seq) FROM changes").fetchone()[0]
+    return rows, first is not None and int(first) > seq + 1

@@ -7,6 +7,7 @@ fix the slug, store the version and queue its event, all or nothing.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,8 @@ from services.ingest.domain import Decision
 from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope
-from shared.infra.outbox import enqueue
+from shared.infra.db import run_sync
+from shared.infra.outbox import enqueue, enqueue_sync
 from shared.models import Article, AuthorProfile, Rejection
 
 log = logging.getLogger("galley.ingest")
@@ -42,24 +44,33 @@ async def submit_article(store: IngestStore, raw: Any, *, source: str, now: Cloc
     digest = domain.content_hash(doc)
     at = now()
     async with store.db.transaction() as conn:
-        current = await store.current(conn, doc.uri)
-        decision = domain.decide(current, doc.version, digest)
-        if current is not None and decision is not Decision.ACCEPTED:
-            if decision is Decision.STALE:
-                await store.record_stale(conn, doc.uri, doc.version, current.version, source, at)
-                log.warning("stale version %s of %s (stored: %s) ignored",
-                            doc.version, doc.uri, current.version)
-            return Outcome(decision, doc.uri, doc.version, current.version)
-        slug = current.slug if current else await store.free_slug(
-            conn, domain.slugify(draft.headline), doc.uri)
-        lifecycle = domain.lifecycle_of(doc, seen_before=current is not None)
-        article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle,
-                                             "accepted_at": at})
-        await store.save_version(conn, article, digest, at)
-        await enqueue(conn, names.ARTICLES_INGESTED, Envelope[Article](
-            source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at,
-            data=article))
-    store.on_enqueued()
+        outcome = await run_sync(conn, _accept_article, doc, draft, digest, source, at)
+    if outcome.decision is Decision.STALE:
+        log.warning("stale version %s of %s (stored: %s) ignored",
+                    outcome.version, outcome.uri, outcome.current_version)
+    if outcome.article is not None:
+        store.on_enqueued()
+    return outcome
+
+
+def _accept_article(conn: sqlite3.Connection, doc: Any, draft: Article, digest: str,
+                    source: str, at: datetime) -> Outcome:
+    """The transaction's body, on SQLite's thread: decide, fix the slug, store, queue."""
+    current = IngestStore.current(conn, doc.uri)
+    decision = domain.decide(current, doc.version, digest)
+    if current is not None and decision is not Decision.ACCEPTED:
+        if decision is Decision.STALE:
+            IngestStore.record_stale(conn, doc.uri, doc.version, current.version, source, at)
+        return Outcome(decision, doc.uri, doc.version, current.version)
+    slug = current.slug if current else IngestStore.free_slug(
+        conn, domain.slugify(draft.headline), doc.uri)
+    lifecycle = domain.lifecycle_of(doc, seen_before=current is not None)
+    article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle,
+                                         "accepted_at": at})
+    IngestStore.save_version(conn, article, digest, at)
+    enqueue_sync(conn, names.ARTICLES_INGESTED, Envelope[Article](
+        source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at,
+        data=article))
     return Outcome(decision, doc.uri, doc.version, doc.version, article)
 
 

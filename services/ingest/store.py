@@ -4,6 +4,7 @@ versions, author profiles, and the outbox of events to relay."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -71,29 +72,29 @@ class IngestStore:
 
     # --- articles -----------------------------------------------------------------
 
+    # The write-path statements take a plain sqlite3 connection: intake runs them as one
+    # unit of work on SQLite's thread (`run_sync`), one hop per submission.
+
     @staticmethod
-    async def current(conn: aiosqlite.Connection, uri: str) -> Current | None:
-        async with conn.execute(
-            "SELECT version, content_hash, slug FROM articles WHERE uri = ?", (uri,)
-        ) as cur:
-            row = await cur.fetchone()
+    def current(conn: sqlite3.Connection, uri: str) -> Current | None:
+        row = conn.execute(
+            "SELECT version, content_hash, slug FROM articles WHERE uri = ?", (uri,)).fetchone()
         return Current(row[0], row[1], row[2]) if row else None
 
     @staticmethod
-    async def free_slug(conn: aiosqlite.Connection, base: str, uri: str) -> str:
+    def free_slug(conn: sqlite3.Connection, base: str, uri: str) -> str:
         """The first of base, base-2, ... that no other uri holds."""
         for candidate in slug_candidates(base):
-            async with conn.execute("SELECT uri FROM articles WHERE slug = ?", (candidate,)) as c:
-                row = await c.fetchone()
+            row = conn.execute("SELECT uri FROM articles WHERE slug = ?", (candidate,)).fetchone()
             if row is None or row[0] == uri:
                 return candidate
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    async def save_version(conn: aiosqlite.Connection, article: Article, digest: str,
-                           now: datetime) -> None:
+    def save_version(conn: sqlite3.Connection, article: Article, digest: str,
+                     now: datetime) -> None:
         at = now.isoformat()
-        await conn.execute(
+        conn.execute(
             "INSERT INTO articles(uri, slug, version, content_hash, lifecycle, source, article,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(uri) DO UPDATE SET version = excluded.version,"
@@ -103,16 +104,16 @@ class IngestStore:
             (article.uri, article.slug, article.version, digest, article.lifecycle,
              article.source, article.model_dump_json(), at),
         )
-        await conn.execute(
+        conn.execute(
             "INSERT INTO article_versions(uri, version, content_hash, lifecycle, source,"
             " received_at) VALUES (?, ?, ?, ?, ?, ?)",
             (article.uri, article.version, digest, article.lifecycle, article.source, at),
         )
 
     @staticmethod
-    async def record_stale(conn: aiosqlite.Connection, uri: str, version: int,
-                           current_version: int, source: str, now: datetime) -> None:
-        await conn.execute(
+    def record_stale(conn: sqlite3.Connection, uri: str, version: int,
+                     current_version: int, source: str, now: datetime) -> None:
+        conn.execute(
             "INSERT INTO stale_versions(uri, version, current_version, source, received_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (uri, version, current_version, source, now.isoformat()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,9 +13,9 @@ import aiosqlite
 
 from shared import names
 from shared.envelope import Envelope
-from shared.infra.consumer import PROCESSED_SCHEMA, first_time
-from shared.infra.db import Database
-from shared.infra.outbox import OUTBOX_SCHEMA, enqueue
+from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
+from shared.infra.db import Database, run_sync
+from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorCard, EnrichedArticle, PublishedArticle
 
 from .domain import Cursor, Outcome, State, from_sort_key, slugify, sort_key
@@ -96,89 +97,23 @@ class Store:
     # --- writes ---------------------------------------------------------------
 
     async def apply(self, event_id: str, uri: str, decide: Decide, now: datetime) -> str | None:
-        """Run `decide` on the stored state of `uri` once per event id; returns the event type."""
+        """Run `decide` on the stored state of `uri` once per event id; returns the event type.
+
+        The whole unit (event id, read, decision, writes, outbox row) runs in one hop to
+        SQLite's thread (`run_sync`), inside the caller's transaction or batch savepoint.
+        """
         async with self.db.transaction() as conn:
-            if not await first_time(conn, event_id):
-                return None
-            return await self._decide_and_save(conn, uri, decide, now)
+            return await run_sync(conn, _apply, event_id, uri, decide, now)
 
     async def release_due(self, decide: Decide, now: datetime) -> list[str]:
         """Run `decide` on every held article whose time has come; returns emitted types."""
-        emitted: list[str] = []
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "SELECT uri FROM articles WHERE held IS NOT NULL AND due_at <= ? ORDER BY due_at",
-                (sort_key(now),))
-            for row in await cur.fetchall():
-                event_type = await self._decide_and_save(conn, row["uri"], decide, now)
-                if event_type:
-                    emitted.append(event_type)
-        return emitted
+            return await run_sync(conn, _release_due, decide, now)
 
     async def next_due(self) -> datetime | None:
         row = await self.db.fetchone(
             "SELECT MIN(due_at) FROM articles WHERE held IS NOT NULL")
         return from_sort_key(row[0]) if row and row[0] else None
-
-    async def _decide_and_save(self, conn: aiosqlite.Connection, uri: str, decide: Decide,
-                               now: datetime) -> str | None:
-        cur = await conn.execute("SELECT * FROM articles WHERE uri = ?", (uri,))
-        row = await cur.fetchone()
-        outcome = decide(_state(row) if row else None)
-        if outcome is None:
-            return None
-        await self._save(conn, outcome.state, now)
-        if outcome.event_type and outcome.payload is not None:
-            await enqueue(conn, names.ARTICLES_PUBLISHED,
-                          _event(outcome.event_type, outcome.payload, now))
-        return outcome.event_type
-
-    async def _save(self, conn: aiosqlite.Connection, state: State, now: datetime) -> None:
-        live, held = state.live, state.held
-        slug = live.slug if live else None
-        await conn.execute(
-            "INSERT INTO articles(uri, version, revision, live, held, due_at, killed,"
-            " published_at, slug, changed_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(uri) DO UPDATE SET version=excluded.version,"
-            " revision=excluded.revision, live=excluded.live, held=excluded.held,"
-            " due_at=excluded.due_at, killed=excluded.killed,"
-            " published_at=excluded.published_at, slug=COALESCE(excluded.slug, slug),"
-            " changed_at=excluded.changed_at",
-            (state.uri, state.version, state.revision,
-             live.model_dump_json() if live else None,
-             held.model_dump_json() if held else None,
-             sort_key(state.due_at) if state.due_at else None,
-             int(state.killed),
-             sort_key(state.published_at) if state.published_at else None,
-             slug, sort_key(now)))
-        await self._index(conn, state.uri, live, now)
-
-    async def _index(self, conn: aiosqlite.Connection, uri: str,
-                     live: PublishedArticle | None, now: datetime) -> None:
-        """Keep the author, subject and slug indexes in step with what is live.
-
-        Each table gets one statement (executemany), not one per author or subject:
-        every statement is a round trip to aiosqlite's thread, on the hot path of publish.
-        """
-        await conn.execute("DELETE FROM article_authors WHERE uri = ?", (uri,))
-        await conn.execute("DELETE FROM article_subjects WHERE uri = ?", (uri,))
-        if live is None:
-            return
-        await conn.execute("INSERT OR REPLACE INTO slugs(slug, uri) VALUES (?, ?)",
-                           (live.slug, uri))
-        cards = [card for card in live.authors if card.slug]
-        if cards:
-            await conn.executemany("INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
-                                   [(card.slug, uri) for card in cards])
-            await conn.executemany(
-                "INSERT OR REPLACE INTO author_cards(slug, card, changed_at) VALUES (?, ?, ?)",
-                [(card.slug, card.model_dump_json(), sort_key(now)) for card in cards])
-        subjects = [(slug, name) for name in live.subjects if (slug := slugify(name))]
-        if subjects:
-            await conn.executemany("INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
-                                   [(slug, uri) for slug, _ in subjects])
-            await conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)",
-                                   subjects)
 
     # --- reads ----------------------------------------------------------------
 
@@ -246,3 +181,77 @@ class Store:
         """Every queued event's stream fields, oldest first (for tests and ops)."""
         rows = await self.db.fetchall("SELECT fields FROM outbox ORDER BY seq")
         return [json.loads(r["fields"]) for r in rows]
+
+
+# --- the write path, run on SQLite's thread (plain sqlite3, one hop per unit) ---------
+
+
+def _apply(conn: sqlite3.Connection, event_id: str, uri: str, decide: Decide,
+           now: datetime) -> str | None:
+    if not first_time_sync(conn, event_id):
+        return None
+    return _decide_and_save(conn, uri, decide, now)
+
+
+def _release_due(conn: sqlite3.Connection, decide: Decide, now: datetime) -> list[str]:
+    due = conn.execute(
+        "SELECT uri FROM articles WHERE held IS NOT NULL AND due_at <= ? ORDER BY due_at",
+        (sort_key(now),)).fetchall()
+    emitted = [_decide_and_save(conn, row["uri"], decide, now) for row in due]
+    return [event_type for event_type in emitted if event_type]
+
+
+def _decide_and_save(conn: sqlite3.Connection, uri: str, decide: Decide,
+                     now: datetime) -> str | None:
+    row = conn.execute("SELECT * FROM articles WHERE uri = ?", (uri,)).fetchone()
+    outcome = decide(_state(row) if row else None)
+    if outcome is None:
+        return None
+    _save(conn, outcome.state, now)
+    if outcome.event_type and outcome.payload is not None:
+        enqueue_sync(conn, names.ARTICLES_PUBLISHED,
+                     _event(outcome.event_type, outcome.payload, now))
+    return outcome.event_type
+
+
+def _save(conn: sqlite3.Connection, state: State, now: datetime) -> None:
+    live, held = state.live, state.held
+    slug = live.slug if live else None
+    conn.execute(
+        "INSERT INTO articles(uri, version, revision, live, held, due_at, killed,"
+        " published_at, slug, changed_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(uri) DO UPDATE SET version=excluded.version,"
+        " revision=excluded.revision, live=excluded.live, held=excluded.held,"
+        " due_at=excluded.due_at, killed=excluded.killed,"
+        " published_at=excluded.published_at, slug=COALESCE(excluded.slug, slug),"
+        " changed_at=excluded.changed_at",
+        (state.uri, state.version, state.revision,
+         live.model_dump_json() if live else None,
+         held.model_dump_json() if held else None,
+         sort_key(state.due_at) if state.due_at else None,
+         int(state.killed),
+         sort_key(state.published_at) if state.published_at else None,
+         slug, sort_key(now)))
+    _index(conn, state.uri, live, now)
+
+
+def _index(conn: sqlite3.Connection, uri: str, live: PublishedArticle | None,
+           now: datetime) -> None:
+    """Keep the author, subject and slug indexes in step with what is live."""
+    conn.execute("DELETE FROM article_authors WHERE uri = ?", (uri,))
+    conn.execute("DELETE FROM article_subjects WHERE uri = ?", (uri,))
+    if live is None:
+        return
+    conn.execute("INSERT OR REPLACE INTO slugs(slug, uri) VALUES (?, ?)", (live.slug, uri))
+    cards = [card for card in live.authors if card.slug]
+    if cards:
+        conn.executemany("INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
+                         [(card.slug, uri) for card in cards])
+        conn.executemany(
+            "INSERT OR REPLACE INTO author_cards(slug, card, changed_at) VALUES (?, ?, ?)",
+            [(card.slug, card.model_dump_json(), sort_key(now)) for card in cards])
+    subjects = [(slug, name) for name in live.subjects if (slug := slugify(name))]
+    if subjects:
+        conn.executemany("INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
+                         [(slug, uri) for slug, _ in subjects])
+        conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)", subjects)

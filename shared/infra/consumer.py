@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -62,13 +63,18 @@ def current_entry_id() -> str | None:
     return _current_entry_id.get()
 
 
+_RECORD = "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)"
+
+
 async def first_time(conn: Any, event_id: str) -> bool:
     """Record an event id inside the caller's transaction; False if seen before."""
-    cur = await conn.execute(
-        "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)",
-        (event_id, datetime.now(UTC).isoformat()),
-    )
+    cur = await conn.execute(_RECORD, (event_id, datetime.now(UTC).isoformat()))
     return bool(cur.rowcount == 1)
+
+
+def first_time_sync(conn: sqlite3.Connection, event_id: str) -> bool:
+    """`first_time` for a unit of work running on the connection's thread (`db.run_sync`)."""
+    return conn.execute(_RECORD, (event_id, datetime.now(UTC).isoformat())).rowcount == 1
 
 
 def consumer_name(service: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -85,20 +86,24 @@ class RedisStreamWriter:
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
 
+_INSERT = ("INSERT INTO outbox(stream, event_id, event_type, subject, fields, created_at)"
+           " VALUES (?, ?, ?, ?, ?, ?)")
+
+
+def outbox_row(stream: str, event: Envelope[Any]) -> tuple[Any, ...]:
+    """The outbox row of an event (the parameters of `_INSERT`)."""
+    return (stream, event.id, event.type, event.subject,
+            json.dumps(event.to_fields(), ensure_ascii=False), datetime.now(UTC).isoformat())
+
+
 async def enqueue(conn: aiosqlite.Connection, stream: str, event: Envelope[Any]) -> None:
     """Queue an event; call inside the transaction that makes the state change."""
-    await conn.execute(
-        "INSERT INTO outbox(stream, event_id, event_type, subject, fields, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            stream,
-            event.id,
-            event.type,
-            event.subject,
-            json.dumps(event.to_fields(), ensure_ascii=False),
-            datetime.now(UTC).isoformat(),
-        ),
-    )
+    await conn.execute(_INSERT, outbox_row(stream, event))
+
+
+def enqueue_sync(conn: sqlite3.Connection, stream: str, event: Envelope[Any]) -> None:
+    """`enqueue` for a unit of work running on the connection's thread (`db.run_sync`)."""
+    conn.execute(_INSERT, outbox_row(stream, event))
 
 
 class OutboxRelay:
