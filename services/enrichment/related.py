@@ -184,6 +184,7 @@ class RelatedIndex:
         self._slot_of: dict[str, int] = {}
         self._total_length = 0.0
         self._live = 0
+        self._memo: tuple[Doc, Counter[str]] | None = None
 
     def __len__(self) -> int:
         return self._live
@@ -201,15 +202,23 @@ class RelatedIndex:
         self.remove(doc.uri)
         if doc.killed:
             return
-        counts = weighted_terms(doc, self.params)
+        counts = self._weighted_terms(doc)
         slot = len(self._uris)
         length = float(sum(counts.values()))
         self._total_length += length
         self._live += 1
-        for term, tf in self._distinctive(counts, self.params.terms_per_doc):
+        # BM25's saturated tf against the average length so far (see _impact), inlined:
+        # this loop runs for every distinctive term of every article indexed.
+        p = self.params
+        avg = self._total_length / max(self._live, 1)
+        k1p1 = p.k1 + 1.0
+        norm = p.k1 * (1.0 - p.b + p.b * length / avg)
+        for term, tf in self._distinctive(counts, p.terms_per_doc):
             tid = self._term_id(term)
-            self._postings[tid].slots.append(slot)
-            self._postings[tid].impacts.append(self._impact(tf, length))
+            postings = self._postings[tid]
+            postings.slots.append(slot)
+            part = tf * k1p1 / (tf + norm)
+            postings.impacts.append(max(1, min(255, round(part / k1p1 * 255.0))))
             self._df[tid] += 1
         self._uris.append(doc.uri)
         self._slugs.append(doc.slug)
@@ -257,9 +266,26 @@ class RelatedIndex:
 
     def _distinctive(self, counts: Counter[str], limit: int) -> list[tuple[str, float]]:
         """The `limit` terms with the highest tf * idf (ties by term)."""
-        weighted = [(tf * self._idf(term), term, tf) for term, tf in counts.items()]
-        best = heapq.nlargest(limit, weighted, key=lambda w: (w[0], w[1]))
+        vocab, df, log = self._vocab, self._df, math.log
+        n = max(self._live, 1)
+        weighted = []
+        for term, tf in counts.items():  # _idf, inlined: this runs for every term of a doc
+            tid = vocab.get(term)
+            d = df[tid] if tid is not None else 0
+            weighted.append((tf * log(1.0 + (n - d + 0.5) / (d + 0.5)), term, tf))
+        # Terms are unique, so the tuples order by weight, then term, as the ranking wants.
+        best = heapq.nlargest(limit, weighted)
         return [(term, float(tf)) for _w, term, tf in best]
+
+    def _weighted_terms(self, doc: Doc) -> Counter[str]:
+        """`weighted_terms`, remembered for the last document: enrichment searches with
+        an article and then adds the same article, so it is tokenized once."""
+        memo = self._memo
+        if memo is not None and memo[0] == doc:
+            return memo[1]
+        counts = weighted_terms(doc, self.params)
+        self._memo = (doc, counts)
+        return counts
 
     # -- reading ---------------------------------------------------------------
 
@@ -308,10 +334,11 @@ class RelatedIndex:
 
     def _query_terms(self, query: Doc) -> list[tuple[str, float]]:
         """The query's most distinctive known terms, weighted (1 + log tf) * idf."""
-        counts = weighted_terms(query, self.params)
+        counts = self._weighted_terms(query)
         limit = max(self.params.max_df_ratio * self._live, 50.0)
+        vocab, df = self._vocab, self._df
         known = Counter({t: c for t, c in counts.items()
-                         if t in self._vocab and self._df[self._vocab[t]] <= limit})
+                         if (tid := vocab.get(t)) is not None and df[tid] <= limit})
         chosen = self._distinctive(known, self.params.query_terms)
         return [(t, (1.0 + math.log(tf)) * self._idf(t)) for t, tf in chosen]
 
@@ -383,15 +410,20 @@ class _Hits:
         self, chosen: list[int], terms: list[tuple[str, float]], limit: int = 8
     ) -> dict[int, tuple[str, ...]]:
         """For each chosen slot, its matching query terms, heaviest query term first."""
-        wanted = np.asarray(chosen, dtype=np.int32)
         found: dict[int, list[str]] = {slot: [] for slot in chosen}
+        if not chosen:
+            return {}
         order = sorted(range(len(terms)), key=lambda i: (-terms[i][1], terms[i][0]))
-        for i in order:
-            slots = self.per_term[i]
-            at = np.minimum(np.searchsorted(slots, wanted), slots.size - 1)
-            for slot in wanted[slots[at] == wanted].tolist():
-                if len(found[slot]) < limit:
-                    found[slot].append(terms[i][0])
+        rank = {term: r for r, term in enumerate(order)}
+        # One pass over all the postings: which (slot, query term) pairs hit a chosen slot.
+        hit = np.isin(self.slots, np.asarray(chosen, dtype=np.int32))
+        term_of = np.repeat(np.arange(len(self.per_term)),
+                            [part.size for part in self.per_term])[hit]
+        pairs = sorted(zip(self.slots[hit].tolist(), term_of.tolist(), strict=True),
+                       key=lambda pair: rank[pair[1]])
+        for slot, i in pairs:
+            if len(found[slot]) < limit:
+                found[slot].append(terms[i][0])
         return {slot: tuple(hits) for slot, hits in found.items()}
 
 
