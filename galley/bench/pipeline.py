@@ -25,6 +25,7 @@ class Watcher:
         self.last_id = "$"
         self._task: asyncio.Task[None] | None = None
         self._progress = asyncio.Event()  # set after every read
+        self._stopping = False
 
     async def start(self) -> None:
         info = await self.redis.xinfo_stream(names.ARTICLES_PUBLISHED) if await self.redis.exists(
@@ -33,15 +34,16 @@ class Watcher:
         self._task = asyncio.create_task(self._run(), name="bench-watcher")
 
     async def stop(self) -> None:
+        """Let the reading loop finish its current XREAD (at most `block` ms) and end.
+
+        Cancelling a task inside redis-py's blocking read could leave the bench hanging
+        at exit, with every figure measured but none printed."""
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await asyncio.wait({self._task}, timeout=5)  # wait, never cancel
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             reply = await self.redis.xread({names.ARTICLES_PUBLISHED: self.last_id},
                                            count=1000, block=200)
             now = time.perf_counter()

@@ -143,7 +143,9 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
             say(f"  {results.backfill}")
     finally:
         await watcher.stop()
-        await redis.aclose()
+        closing = asyncio.ensure_future(redis.aclose())
+        if not (await asyncio.wait({closing}, timeout=5))[0]:
+            say("(closing the bench's Redis connection timed out; figures are complete)")
 
 
 async def _settle(watcher: Watcher, timeout: float) -> None:

@@ -12,6 +12,7 @@ each event once; consumers still drop duplicates by event id as a second line.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import sqlite3
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiosqlite
+from redis.exceptions import NoScriptError
 
 from shared.envelope import Envelope
 from shared.infra.db import Database
@@ -65,14 +67,33 @@ def sent_key(stream: str, event_id: str) -> str:
 
 
 class RedisStreamWriter:
-    """Appends entries in one round trip, each event id at most once per stream."""
+    """Appends entries in one round trip, each event id at most once per stream.
+
+    The guard script is called by its SHA (EVALSHA). redis-py's Script objects would
+    send SCRIPT EXISTS before every pipeline, a second round trip per relay batch;
+    here the script is loaded only when Redis answers NOSCRIPT (first use, or a
+    restarted server), and only the entries that got that answer are sent again.
+    """
 
     def __init__(self, redis: Any, *, dedup_ttl_s: int = DEDUP_TTL_S) -> None:
         self._redis = redis
         self._ttl = dedup_ttl_s
-        self._xadd_once = redis.register_script(_XADD_ONCE)
+        self._sha = hashlib.sha1(_XADD_ONCE.encode()).hexdigest()
 
     async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
+        replies = await self._send(entries)
+        missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        if missing:
+            await self._redis.script_load(_XADD_ONCE)
+            again = await self._send([entries[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return [i.decode() if isinstance(i, bytes) else str(i) for i in replies]
+
+    async def _send(self, entries: list[tuple[str, dict[str, str]]]) -> list[Any]:
         pipe = self._redis.pipeline(transaction=False)
         for stream, fields in entries:
             event_id = fields.get("id")
@@ -80,10 +101,8 @@ class RedisStreamWriter:
                 pipe.xadd(stream, fields)
                 continue
             flat = [part for pair in fields.items() for part in pair]
-            keys = [stream, sent_key(stream, event_id)]
-            await self._xadd_once(keys=keys, args=[self._ttl, *flat], client=pipe)
-        ids = await pipe.execute()
-        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+            pipe.evalsha(self._sha, 2, stream, sent_key(stream, event_id), self._ttl, *flat)
+        return list(await pipe.execute(raise_on_error=False))
 
 
 _INSERT = ("INSERT INTO outbox(stream, event_id, event_type, subject, fields, created_at)"
