@@ -54,3 +54,15 @@ async def test_the_same_event_id_on_two_streams_is_appended_to_both(redis: Any) 
     await writer.append_many([(STREAM, fields), (STREAM + ".other", fields)])
     assert await redis.xlen(STREAM) == 1
     assert await redis.xlen(STREAM + ".other") == 1
+
+
+async def test_the_writer_loads_its_script_when_redis_has_forgotten_it(redis: Any) -> None:
+    """A restarted Redis has an empty script cache: NOSCRIPT, load, send again, once."""
+    writer = RedisStreamWriter(redis)
+    await redis.script_flush()  # the private test server, as after a restart
+    fields = _event(7).to_fields()
+    first = await writer.append_many([(STREAM, fields)])
+    await redis.script_flush()
+    again = await writer.append_many([(STREAM, fields), (STREAM, _event(8).to_fields())])
+    assert again[0] == first[0]  # the guard answered with the entry already there
+    assert await redis.xlen(STREAM) == 2
