@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextvars import ContextVar
 from pathlib import Path
 
 import pytest
 
-from shared.infra.db import Database
+from shared.infra.db import Database, run_sync
 
 SCHEMA = ["CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY)"]
 
@@ -82,5 +84,30 @@ async def test_another_task_writes_after_the_batch_commits_not_inside_it(tmp_pat
         await task
         assert order == ["batch", "outsider"]
         assert await keys(db) == ["a", "z"]
+    finally:
+        await db.close()
+
+
+TRACE: ContextVar[str] = ContextVar("trace", default="none")
+
+
+def _insert_and_read_trace(conn: sqlite3.Connection, key: str) -> str:
+    conn.execute("INSERT INTO t VALUES (?)", (key,))
+    return TRACE.get()
+
+
+async def test_run_sync_is_part_of_the_savepoint_and_sees_the_callers_context(
+        tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "r.db", schema=SCHEMA)
+    TRACE.set("trace-1")
+    try:
+        async with db.batch():
+            async with db.transaction() as conn:
+                assert await run_sync(conn, _insert_and_read_trace, "kept") == "trace-1"
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as conn:
+                    await run_sync(conn, _insert_and_read_trace, "rolled-back")
+                    raise RuntimeError("handler failed after its unit of work")
+        assert await keys(db) == ["kept"]
     finally:
         await db.close()
