@@ -158,20 +158,6 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
 
-    async def write_without_fsync(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(sqlite3_connection, *args)` in its own transaction committed WITHOUT an fsync.
-
-        Only for writes whose loss on power failure is harmless, such as marking outbox
-        rows sent (a row that comes back unsent is sent again and dropped by the
-        per-event guard). In WAL mode the commit is appended to the WAL unsynced; the next
-        durable commit's fsync covers it. The setting is per connection and cannot change
-        inside a transaction, so it is switched around this one, under the writer lock.
-        """
-        if self._in_batch():
-            raise RuntimeError("write_without_fsync() inside batch() would commit the batch")
-        async with self._lock:
-            return await run_sync(self._writer, _unsynced_transaction, fn, args)
-
     def _read_conn(self) -> aiosqlite.Connection:
         return self._writer if self._in_batch() else self._reader
 
@@ -180,22 +166,6 @@ class Database:
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         return await run_sync(self._read_conn(), fetchone, sql, tuple(params))
-
-
-def _unsynced_transaction(conn: sqlite3.Connection, fn: Callable[..., T],
-                          args: tuple[Any, ...]) -> T:
-    conn.execute("PRAGMA synchronous=NORMAL")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn, *args)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return result
-    finally:
-        conn.execute("PRAGMA synchronous=FULL")
 
 
 def fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

@@ -125,10 +125,6 @@ def enqueue_sync(conn: sqlite3.Connection, stream: str, event: Envelope[Any]) ->
     conn.execute(_INSERT, outbox_row(stream, event))
 
 
-def _mark_sent(conn: sqlite3.Connection, marks: list[tuple[str, str, int]]) -> None:
-    conn.executemany("UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?", marks)
-
-
 class OutboxRelay:
     """Copies unsent outbox rows to Redis streams, in order, surviving Redis outages."""
 
@@ -169,10 +165,11 @@ class OutboxRelay:
             [(row["stream"], json.loads(row["fields"])) for row in rows]
         )
         now = datetime.now(UTC).isoformat()
-        # No fsync for this mark: if a power loss forgets it, the rows go again and the
-        # sent-key guard appends none of them twice (see the module docstring).
-        await self._db.write_without_fsync(
-            _mark_sent, [(now, eid, row["seq"]) for row, eid in zip(rows, entry_ids, strict=True)])
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?",
+                [(now, eid, row["seq"]) for row, eid in zip(rows, entry_ids, strict=True)],
+            )
         return len(rows)
 
     async def run(self) -> None:

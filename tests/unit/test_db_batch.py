@@ -111,28 +111,3 @@ async def test_run_sync_is_part_of_the_savepoint_and_sees_the_callers_context(
         assert await keys(db) == ["kept"]
     finally:
         await db.close()
-
-
-def _insert(conn: sqlite3.Connection, key: str) -> None:
-    conn.execute("INSERT INTO t VALUES (?)", (key,))
-
-
-def _synchronous(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA synchronous").fetchone()[0])
-
-
-async def test_a_write_without_fsync_commits_and_leaves_the_writer_durable(
-        tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "n.db", schema=SCHEMA)
-    try:
-        await db.write_without_fsync(_insert, "marked")
-        with pytest.raises(sqlite3.IntegrityError):
-            await db.write_without_fsync(_insert, "marked")  # rolled back, not half-open
-        async with db.transaction() as conn:
-            assert await run_sync(conn, _synchronous) == 2  # FULL again for real writes
-        async with db.batch():
-            with pytest.raises(RuntimeError):
-                await db.write_without_fsync(_insert, "inside a batch")
-        assert await keys(db) == ["marked"]
-    finally:
-        await db.close()
