@@ -404,10 +404,12 @@ class StreamConsumer:
                     ok = False
                 if ok and entry_id is not None:
                     done.append(entry_id)
-        if self.after_commit is not None:  # committed: the relay may send the outbox now
-            self.after_commit()
         if done:
             await msg.consumer.xack(self.stream, self.group, *done)
+        # Wake the relay (and dispatchers) only after the XACK: then nothing downstream
+        # can finish an entry whose upstream entry still shows as pending.
+        if self.after_commit is not None:
+            self.after_commit()
 
     async def _handle(self, fields: dict[str, str], entry_id: str | None) -> bool:
         """Run (or park) one entry; True when it may be acknowledged."""
