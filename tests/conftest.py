@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from galley.redis_server import RedisServer
+from galley.supervisor import Pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -56,3 +58,18 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
+
+
+@contextmanager
+def running(pipeline: Pipeline, *, timeout: float = 60.0) -> Iterator[Pipeline]:
+    """Start the pipeline's processes, fail with their log tails if they never become
+    healthy, and stop them afterwards."""
+    pipeline.start()
+    try:
+        if not pipeline.wait_healthy(timeout=timeout):
+            logs = {p.label: p.log_path.read_text()[-3000:] for p in pipeline.procs
+                    if p.log_path.exists()}
+            pytest.fail(f"services did not become healthy: {logs}")
+        yield pipeline
+    finally:
+        pipeline.stop()

@@ -12,6 +12,8 @@ import json
 import multiprocessing
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
@@ -22,11 +24,7 @@ PAYLOAD = " ".join(["Troops were withdrawn from the border region, officials sai
 
 async def _hop(url: str, source: str, target: str, total: int, batch: int) -> None:
     client = aioredis.from_url(url)
-    group = f"hop-{source}"
-    try:
-        await client.xgroup_create(source, group, id="0", mkstream=True)
-    except aioredis.ResponseError:
-        pass  # created by an earlier hop run
+    group = f"hop-{source}"  # created at 0 by run_hops before this process starts
     moved = 0
     while moved < total:
         reply = await client.xreadgroup(group, "hop", {source: ">"}, count=batch, block=500)
@@ -46,45 +44,54 @@ def _run_hop(url: str, source: str, target: str, total: int, batch: int) -> None
     asyncio.run(_hop(url, source, target, total, batch))
 
 
-async def _feed(url: str, total: int) -> None:
+async def feed(url: str, stream: str, total: int) -> None:
+    """Append `total` article-sized JSON events to `stream`, pipelined."""
     client = aioredis.from_url(url)
     pipe = client.pipeline(transaction=False)
     for i in range(total):
-        event = {"uri": f"urn:ceiling:{i}", "version": 1, "headline": f"Story {i}",
+        event = {"uri": f"urn:{stream}:{i}", "version": 1, "headline": f"Story {i}",
                  "body": PAYLOAD, "sent": time.time()}
-        pipe.xadd(HOPS[0], {"data": json.dumps(event)})
+        pipe.xadd(stream, {"data": json.dumps(event)})
         if len(pipe) >= 250:
             await pipe.execute()
     await pipe.execute()
     await client.aclose()
 
 
-def measure(url: str, total: int, batch: int = 100, timeout: float = 120.0) -> float:
-    """Articles per second through three hops, first append to last arrival."""
+def run_hops(url: str, streams: tuple[str, ...], hop: Callable[..., None], args: tuple[Any, ...],
+             total: int, *, settle: float, timeout: float, join: float) -> float:
+    """One process per hop (`hop(url, source, target, total, *args)`), each reading its
+    source stream in group `hop-<source>` (created at 0 first, so nothing is skipped);
+    returns articles per second from the first append to the last arrival."""
     sync = redis.Redis.from_url(url)
-    sync.delete(*HOPS)
+    sync.delete(*streams)
+    for source in streams[:-1]:
+        sync.xgroup_create(source, f"hop-{source}", id="0", mkstream=True)
     ctx = multiprocessing.get_context("spawn")
-    hops = [ctx.Process(target=_run_hop, args=(url, HOPS[i], HOPS[i + 1], total, batch))
-            for i in range(3)]
-    for hop in hops:
-        hop.start()
-    time.sleep(1.0)  # let every hop create its group and block
+    procs = [ctx.Process(target=hop, args=(url, streams[i], streams[i + 1], total, *args))
+             for i in range(len(streams) - 1)]
+    for proc in procs:
+        proc.start()
+    time.sleep(settle)  # let every hop start and block on its read
     start = time.perf_counter()
-    asyncio.run(_feed(url, total))
+    asyncio.run(feed(url, streams[0], total))
     deadline = start + timeout
-    while sync.xlen(HOPS[-1]) < total:
-        if time.perf_counter() > deadline:
-            break
+    while sync.xlen(streams[-1]) < total and time.perf_counter() < deadline:
         time.sleep(0.002)
     elapsed = time.perf_counter() - start
-    arrived = sync.xlen(HOPS[-1])
-    for hop in hops:
-        hop.join(5)
-        if hop.is_alive():
-            hop.terminate()
-    sync.delete(*HOPS)
+    arrived = sync.xlen(streams[-1])
+    for proc in procs:
+        proc.join(join)
+        if proc.is_alive():
+            proc.terminate()
+    sync.delete(*streams)
     sync.close()
     return arrived / elapsed
+
+
+def measure(url: str, total: int, batch: int = 100, timeout: float = 120.0) -> float:
+    """Articles per second through three hops, first append to last arrival."""
+    return run_hops(url, HOPS, _run_hop, (batch,), total, settle=1.0, timeout=timeout, join=5)
 
 
 def main() -> None:

@@ -10,17 +10,12 @@ with `broker.publish`, one message at a time (FastStream's own wire format).
 from __future__ import annotations
 
 import asyncio
-import json
-import multiprocessing
 import sys
-import time
 from typing import Any
 
-import redis
-import redis.asyncio as aioredis
 from faststream.redis import RedisBroker, StreamSub
 
-from galley.bench.ceiling import PAYLOAD
+from galley.bench.ceiling import run_hops
 
 HOPS = ("relay:0", "relay:1", "relay:2", "relay:3")
 
@@ -47,44 +42,9 @@ def _run_hop(url: str, source: str, target: str, total: int) -> None:
     asyncio.run(_hop(url, source, target, total))
 
 
-async def _feed(url: str, total: int) -> None:
-    client = aioredis.from_url(url)
-    pipe = client.pipeline(transaction=False)
-    for i in range(total):
-        event = {"uri": f"urn:relay:{i}", "version": 1, "headline": f"Story {i}",
-                 "body": PAYLOAD, "sent": time.time()}
-        pipe.xadd(HOPS[0], {"data": json.dumps(event)})
-        if len(pipe) >= 250:
-            await pipe.execute()
-    await pipe.execute()
-    await client.aclose()
-
-
 def measure(url: str, total: int, timeout: float = 120.0) -> float:
-    sync = redis.Redis.from_url(url)
-    sync.delete(*HOPS)
-    for source in HOPS[:3]:  # groups from the start, so the first entries are not skipped
-        sync.xgroup_create(source, f"hop-{source}", id="0", mkstream=True)
-    ctx = multiprocessing.get_context("spawn")
-    hops = [ctx.Process(target=_run_hop, args=(url, HOPS[i], HOPS[i + 1], total))
-            for i in range(3)]
-    for hop in hops:
-        hop.start()
-    time.sleep(2.0)  # FastStream start-up
-    start = time.perf_counter()
-    asyncio.run(_feed(url, total))
-    deadline = start + timeout
-    while sync.xlen(HOPS[-1]) < total and time.perf_counter() < deadline:
-        time.sleep(0.002)
-    elapsed = time.perf_counter() - start
-    arrived = sync.xlen(HOPS[-1])
-    for hop in hops:
-        hop.join(10)
-        if hop.is_alive():
-            hop.terminate()
-    sync.delete(*HOPS)
-    sync.close()
-    return arrived / elapsed
+    """Articles per second through three FastStream hops, first append to last arrival."""
+    return run_hops(url, HOPS, _run_hop, (), total, settle=2.0, timeout=timeout, join=10)
 
 
 def main() -> None:

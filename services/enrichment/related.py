@@ -207,8 +207,8 @@ class RelatedIndex:
         length = float(sum(counts.values()))
         self._total_length += length
         self._live += 1
-        # BM25's saturated tf against the average length so far (see _impact), inlined:
-        # this loop runs for every distinctive term of every article indexed.
+        # Each posting keeps BM25's saturated tf, tf*(k1+1)/(tf + k1*(1-b+b*len/avglen)),
+        # against the average length so far, scaled to 1..255 (see _Postings).
         p = self.params
         avg = self._total_length / max(self._live, 1)
         k1p1 = p.k1 + 1.0
@@ -229,13 +229,6 @@ class RelatedIndex:
         self._visible_from.append(_ts(doc.visible_from))
         self._alive.append(1)
         self._slot_of[doc.uri] = slot
-
-    def _impact(self, tf: float, length: float) -> int:
-        """BM25's saturated tf for this document, against the average length so far."""
-        p = self.params
-        avg = self._total_length / max(self._live, 1)
-        part = tf * (p.k1 + 1.0) / (tf + p.k1 * (1.0 - p.b + p.b * length / avg))
-        return max(1, min(255, round(part / (p.k1 + 1.0) * 255.0)))
 
     def remove(self, uri: str) -> None:
         slot = self._slot_of.pop(uri, None)

@@ -138,11 +138,6 @@ class Tx:
         (False, None) when the event was handled before."""
         return await run_sync(self.conn, _claim, event_id, uri)
 
-    async def version(self, uri: str) -> int | None:
-        row = await run_sync(self.conn, fetchone, "SELECT version FROM articles WHERE uri = ?",
-                             (uri,))
-        return int(row[0]) if row else None
-
     async def enriched(self, uri: str) -> EnrichedArticle | None:
         row = await run_sync(self.conn, fetchone, "SELECT enriched FROM articles WHERE uri = ?",
                              (uri,))

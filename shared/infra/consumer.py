@@ -229,16 +229,6 @@ class Route:
     handle: Callable[[Envelope[Any]], Awaitable[None]]
 
 
-def _raw_fields(body: Any, msg: RedisStreamMessage) -> dict[str, str]:
-    """The entry's own fields: from Redis directly, or (in-memory broker) from the body."""
-    raw = msg.raw_message.get("data") if isinstance(msg.raw_message, dict) else None
-    if isinstance(raw, Mapping) and b"__data__" not in raw and "__data__" not in raw:
-        return fields_from_entry(raw)
-    if isinstance(body, Mapping):
-        return fields_from_entry(body)
-    raise EnvelopeError("entry is not a set of CloudEvents fields")
-
-
 def _decode_id(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -257,7 +247,7 @@ def _batch_entries(body: Any, msg: Any) -> list[tuple[dict[str, str], str | None
 
 def _entry_fields(data: Any, body: Any) -> dict[str, str]:
     try:
-        if isinstance(data, Mapping) and b"__data__" not in data and "__data__" not in data:
+        if _native(data):
             return fields_from_entry(data)
         if isinstance(body, Mapping):
             return fields_from_entry(body)
@@ -363,10 +353,8 @@ class StreamConsumer:
 
     @staticmethod
     def _fields_or_empty(body: Any, msg: RedisStreamMessage) -> dict[str, str]:
-        try:
-            return _raw_fields(body, msg)
-        except EnvelopeError:
-            return {"raw": repr(body)[:10_000]}
+        raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
+        return _entry_fields(raw.get("data"), body)
 
     async def _park(self, fields: Mapping[str, str], msg: RedisStreamMessage, reason: str) -> None:
         await self._park_entry(fields, _entry_id(msg), reason)

@@ -91,12 +91,9 @@ class Database:
             await self._reader.close()
         await self._writer.close()
 
-    def _in_batch(self) -> bool:
-        return self._batch_owner is not None and self._batch_owner is asyncio.current_task()
-
     def in_batch(self) -> bool:
         """True inside `batch()`, in the task that opened it."""
-        return self._in_batch()
+        return self._batch_owner is not None and self._batch_owner is asyncio.current_task()
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -106,7 +103,7 @@ class Database:
         (alone) on error. An error escaping the batch itself rolls everything back.
         Other tasks' transactions wait for the batch's commit, as for any writer.
         """
-        if self._in_batch():
+        if self.in_batch():
             raise RuntimeError("Database.batch() does not nest")
         async with self._lock:
             await self._writer.execute("BEGIN IMMEDIATE")
@@ -145,7 +142,7 @@ class Database:
 
         Inside `batch()` (same task) it is a savepoint of the batch instead.
         """
-        if self._in_batch():
+        if self.in_batch():
             async with self._savepoint() as conn:
                 yield conn
             return
@@ -159,7 +156,7 @@ class Database:
             await self._writer.execute("COMMIT")
 
     def _read_conn(self) -> aiosqlite.Connection:
-        return self._writer if self._in_batch() else self._reader
+        return self._writer if self.in_batch() else self._reader
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         return await run_sync(self._read_conn(), fetchall, sql, tuple(params))

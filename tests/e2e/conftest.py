@@ -11,6 +11,7 @@ import pytest
 
 from galley.redis_server import RedisServer, free_port
 from galley.supervisor import SERVICES, Pipeline
+from tests.conftest import running
 
 T = TypeVar("T")
 
@@ -18,17 +19,11 @@ T = TypeVar("T")
 @pytest.fixture
 def pipeline(redis_server: RedisServer, tmp_path: Path) -> Iterator[Pipeline]:
     ports = {name: free_port() for name in SERVICES}
-    running = Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
-                       services=ports)
-    running.start()
     try:
-        if not running.wait_healthy(timeout=60):
-            logs = {p.label: p.log_path.read_text()[-3000:] for p in running.procs
-                    if p.log_path.exists()}
-            pytest.fail(f"services did not become healthy: {logs}")
-        yield running
+        with running(Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
+                              services=ports)) as started:
+            yield started
     finally:
-        running.stop()
         import redis as sync_redis
 
         sync_redis.Redis.from_url(redis_server.url).flushdb()

@@ -21,7 +21,7 @@ import redis as sync_redis
 from galley.redis_server import free_port
 from galley.supervisor import SERVICES, Pipeline
 from shared import names
-from tests.conftest import load_fixture
+from tests.conftest import load_fixture, running
 from tests.e2e.conftest import eventually
 from tests.integration.ops.conftest import Receiver
 from tests.unit.enrichment.factories import article_from_ninjs, ingested
@@ -60,25 +60,14 @@ def replicated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipe
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
     # A delivery leased by the killed replica is retaken after timeout + 30 s (the lease).
     monkeypatch.setenv("WEBHOOKS_TIMEOUT", "2")
-    running = Pipeline(
+    with running(Pipeline(
         tmp_path / "data",
         redis_url=None,
         redis_port=free_port(),
         replicas=REPLICAS,
         services={n: _replica_ports() for n in SERVICES},
-    )
-    running.start()
-    try:
-        if not running.wait_healthy(timeout=90):
-            logs = {
-                p.label: p.log_path.read_text()[-2000:]
-                for p in running.procs
-                if p.log_path.exists()
-            }
-            pytest.fail(f"replicas did not become healthy: {logs}")
-        yield running
-    finally:
-        running.stop()
+    ), timeout=90) as started:
+        yield started
 
 
 def _url(pipeline: Pipeline, service: str, replica: int) -> str:
