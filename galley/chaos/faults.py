@@ -5,56 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
 from galley.chaos.proxy import PortProxy
 from galley.redis_server import RedisServer
+from galley.supervisor import ServiceProcess
 
 
-@dataclass
-class Service:
-    """One service as a child process that can be SIGKILLed and started again."""
-
-    name: str
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+class Service(ServiceProcess):
+    """One service as a child process (as `galley up` runs it) that can also be
+    SIGKILLed and waited on until it is ready again."""
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        if self.alive():
+            assert self.proc is not None
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
         self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     async def ready(self, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -208,10 +208,11 @@ async def run(opts: Options) -> Outcome:
         url = f"redis://127.0.0.1:{proxy.port}/0"
         services = {
             name: Service(
-                name,
-                port,
-                _env(name, port, url, data_dir, opts.claim_idle_ms),
-                work / "logs" / f"{name}.log",
+                name=name,
+                port=port,
+                replica=0,
+                env=_env(name, port, url, data_dir, opts.claim_idle_ms),
+                log_path=work / "logs" / f"{name}.log",
             )
             for name, port in ((n, free_port()) for n in SERVICES)
         }
