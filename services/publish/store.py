@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS article_authors (
     author_slug TEXT NOT NULL, uri TEXT NOT NULL, PRIMARY KEY (author_slug, uri));
 CREATE TABLE IF NOT EXISTS article_subjects (
     subject_slug TEXT NOT NULL, uri TEXT NOT NULL, PRIMARY KEY (subject_slug, uri));
+-- _index() replaces an article's rows by uri on every publish: without these it scans
+CREATE INDEX IF NOT EXISTS article_authors_uri ON article_authors(uri);
+CREATE INDEX IF NOT EXISTS article_subjects_uri ON article_subjects(uri);
 CREATE TABLE IF NOT EXISTS author_cards (
     slug TEXT PRIMARY KEY, card TEXT NOT NULL, changed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS subjects (slug TEXT PRIMARY KEY, name TEXT NOT NULL);

@@ -138,12 +138,11 @@ def make_on_published(
     """Stream handler: record the event once and queue a delivery per recipient."""
 
     async def on_published(event: Envelope[PublishedArticle]) -> None:
-        body = domain.event_body(event.model_dump(mode="json", exclude_none=True))
         queued = await store.accept_event(
             event.id,
             event.type,
             event.subject,
-            body,
+            lambda: domain.event_body(event.model_dump(mode="json", exclude_none=True)),
             now(),
             lambda subs, received: domain.recipients(subs, event.type, event.subject, received),
         )

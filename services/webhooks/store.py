@@ -1,6 +1,7 @@
 """SQLite state of the webhooks service: subscriptions, events, deliveries, attempts.
 
-* `events` holds each consumed event once, with the exact body every attempt signs.
+* `events` holds each event some subscription gets, once, with the exact body every
+  attempt signs (an event nobody subscribes to is only marked processed).
 * `deliveries` is one message to one subscription, unique per (subscription, event),
   so a stream entry handled twice never produces a second delivery.
 * `received` remembers which subscription was sent which article, for kill fan-out.
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -19,8 +21,8 @@ from typing import Any
 import aiosqlite
 
 from services.webhooks.domain import Subscription
-from shared.infra.consumer import PROCESSED_SCHEMA, first_time
-from shared.infra.db import Database
+from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
+from shared.infra.db import Database, run_sync
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -70,6 +72,8 @@ CREATE TABLE IF NOT EXISTS received (
     subject TEXT NOT NULL,
     PRIMARY KEY (subscription_id, subject)
 );
+-- every consumed event looks up who already got its article
+CREATE INDEX IF NOT EXISTS received_subject ON received(subject);
 """
 
 ALL_SCHEMA = (SCHEMA, PROCESSED_SCHEMA)
@@ -140,6 +144,45 @@ def _public(row: aiosqlite.Row) -> dict[str, Any]:
     return out
 
 
+def _accept_event(
+    conn: sqlite3.Connection,
+    event_id: str,
+    event_type: str,
+    subject: str | None,
+    body: Callable[[], str],
+    now: datetime,
+    pick: Callable[[list[Subscription], Collection[str]], list[str]],
+) -> int:
+    if not first_time_sync(conn, event_id):
+        return 0
+    subs = [_subscription(r) for r in
+            conn.execute("SELECT * FROM subscriptions ORDER BY created_at, id").fetchall()]
+    if not subs:
+        return 0
+    received = {r[0] for r in conn.execute(
+        "SELECT subscription_id FROM received WHERE subject = ?", (subject or "",))}
+    chosen = pick(subs, received)
+    if not chosen:
+        return 0
+    conn.execute(
+        "INSERT OR IGNORE INTO events(event_id, type, subject, body, received_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (event_id, event_type, subject, body(), now.isoformat()),
+    )
+    at, stamp = now.timestamp(), now.isoformat()
+    conn.executemany(
+        "INSERT OR IGNORE INTO deliveries(id, subscription_id, event_id,"
+        " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(new_id("msg"), sub_id, event_id, at, stamp, stamp) for sub_id in chosen],
+    )
+    if subject:
+        conn.executemany(
+            "INSERT OR IGNORE INTO received(subscription_id, subject) VALUES (?, ?)",
+            [(sub_id, subject) for sub_id in chosen],
+        )
+    return len(chosen)
+
+
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -187,51 +230,17 @@ class Store:
         event_id: str,
         event_type: str,
         subject: str | None,
-        body: str,
+        body: Callable[[], str],
         now: datetime,
         pick: Callable[[list[Subscription], Collection[str]], list[str]],
     ) -> int:
-        """Record an event and queue its deliveries, once; returns how many were queued."""
+        """Record an event and queue its deliveries, once; returns how many were queued.
+
+        One unit of work on the writer's thread. The body is made and stored only when
+        some subscription gets the event: `events` exists for the deliveries' sake."""
         async with self.db.transaction() as conn:
-            if not await first_time(conn, event_id):
-                return 0
-            await conn.execute(
-                "INSERT OR IGNORE INTO events(event_id, type, subject, body, received_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (event_id, event_type, subject, body, now.isoformat()),
-            )
-            subs = [
-                _subscription(r)
-                for r in await conn.execute_fetchall(
-                    "SELECT * FROM subscriptions ORDER BY created_at, id"
-                )
-            ]
-            received = {
-                r[0]
-                for r in await conn.execute_fetchall(
-                    "SELECT subscription_id FROM received WHERE subject = ?", (subject or "",)
-                )
-            }
-            chosen = pick(subs, received)
-            for sub_id in chosen:
-                await conn.execute(
-                    "INSERT OR IGNORE INTO deliveries(id, subscription_id, event_id,"
-                    " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        new_id("msg"),
-                        sub_id,
-                        event_id,
-                        now.timestamp(),
-                        now.isoformat(),
-                        now.isoformat(),
-                    ),
-                )
-                if subject:
-                    await conn.execute(
-                        "INSERT OR IGNORE INTO received(subscription_id, subject) VALUES (?, ?)",
-                        (sub_id, subject),
-                    )
-            return len(chosen)
+            return await run_sync(conn, _accept_event, event_id, event_type, subject, body,
+                                  now, pick)
 
     # --- dispatching ----------------------------------------------------------
     async def due(self, now: datetime, limit: int) -> list[Due]:

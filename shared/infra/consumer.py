@@ -66,14 +66,9 @@ def current_entry_id() -> str | None:
 _RECORD = "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)"
 
 
-async def first_time(conn: Any, event_id: str) -> bool:
-    """Record an event id inside the caller's transaction; False if seen before."""
-    cur = await conn.execute(_RECORD, (event_id, datetime.now(UTC).isoformat()))
-    return bool(cur.rowcount == 1)
-
-
 def first_time_sync(conn: sqlite3.Connection, event_id: str) -> bool:
-    """`first_time` for a unit of work running on the connection's thread (`db.run_sync`)."""
+    """Record an event id inside the caller's transaction, in a unit of work on the
+    connection's thread (`db.run_sync`); False if seen before."""
     return conn.execute(_RECORD, (event_id, datetime.now(UTC).isoformat())).rowcount == 1
 
 
