@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -109,5 +110,28 @@ async def test_run_sync_is_part_of_the_savepoint_and_sees_the_callers_context(
                     await run_sync(conn, _insert_and_read_trace, "rolled-back")
                     raise RuntimeError("handler failed after its unit of work")
         assert await keys(db) == ["kept"]
+    finally:
+        await db.close()
+
+
+def _thread(conn: sqlite3.Connection) -> int:
+    return threading.get_ident()
+
+
+async def test_the_batch_task_runs_its_units_on_the_loop_thread_and_others_hop(
+        tmp_path: Path) -> None:
+    """Inside a batch its own task's units skip the hop to aiosqlite's thread; a unit
+    outside a batch, or from a task the batch did not open, still takes it."""
+    db = await Database.open(tmp_path / "i.db", schema=SCHEMA)
+    loop_thread = threading.get_ident()
+    try:
+        async with db.transaction() as conn:
+            assert await run_sync(conn, _thread) != loop_thread
+        async with db.batch():
+            async with db.transaction() as conn:
+                assert await run_sync(conn, _thread) == loop_thread
+                # a child task inherits the batch's context but is not the batch's task
+                assert await asyncio.create_task(run_sync(conn, _thread)) != loop_thread
+        assert await run_sync(db._writer, _thread) != loop_thread  # batch over
     finally:
         await db.close()
