@@ -251,12 +251,6 @@ class RelatedIndex:
         key = fold(subject).strip()
         return self._subject_ids.setdefault(key, len(self._subject_ids))
 
-    def _idf(self, term: str) -> float:
-        tid = self._vocab.get(term)
-        df = self._df[tid] if tid is not None else 0
-        n = max(self._live, 1)
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
     def _distinctive(self, counts: Counter[str], limit: int) -> list[tuple[str, float]]:
         """The `limit` terms with the highest tf * idf (ties by term)."""
         vocab, df, log = self._vocab, self._df, math.log
@@ -325,25 +319,35 @@ class RelatedIndex:
             for score, slot, ts in chosen
         ]
 
-    def _query_terms(self, query: Doc) -> list[tuple[str, float]]:
-        """The query's most distinctive known terms, weighted (1 + log tf) * idf."""
+    def _query_terms(self, query: Doc) -> list[tuple[str, float, float]]:
+        """The query's most distinctive known terms (highest tf * idf, ties by term),
+        leaving out those in more than `max_df_ratio` of the archive:
+        (term, (1 + log tf) * idf, idf)."""
         counts = self._weighted_terms(query)
         limit = max(self.params.max_df_ratio * self._live, 50.0)
-        vocab, df = self._vocab, self._df
-        known = Counter({t: c for t, c in counts.items()
-                         if (tid := vocab.get(t)) is not None and df[tid] <= limit})
-        chosen = self._distinctive(known, self.params.query_terms)
-        return [(t, (1.0 + math.log(tf)) * self._idf(t)) for t, tf in chosen]
+        vocab, df, log = self._vocab, self._df, math.log
+        n = max(self._live, 1)
+        weighted = []
+        for term, tf in counts.items():  # one pass: known, not too common, weighed
+            tid = vocab.get(term)
+            if tid is None or (d := df[tid]) > limit:
+                continue
+            idf = log(1.0 + (n - d + 0.5) / (d + 0.5))
+            weighted.append((tf * idf, term, tf, idf))
+        best = heapq.nlargest(self.params.query_terms, weighted)
+        return [(term, (1.0 + log(tf)) * idf, idf) for _w, term, tf, idf in best]
 
-    def _bm25(self, terms: list[tuple[str, float]]) -> _Hits:
+    def _bm25(self, terms: list[tuple[str, float, float]]) -> _Hits:
         """Every posting of the query terms, weighted query weight * idf * BM25 tf part."""
-        postings = [self._postings[self._vocab[term]] for term, _q in terms]
-        weights = [q * self._idf(term) for term, q in terms]
+        postings = [self._postings[self._vocab[term]] for term, _q, _idf in terms]
+        weights = [q * idf for _t, q, idf in terms]
         best = sum(weights) * 255.0
         slots = [np.frombuffer(post.slots, dtype=np.int32) for post in postings]
-        parts = [np.frombuffer(post.impacts, dtype=np.uint8) * (w / best) + _COUNT
-                 for post, w in zip(postings, weights, strict=True)]
-        return _Hits(slots, np.concatenate(slots), np.concatenate(parts), len(self._uris))
+        lengths = [part.size for part in slots]
+        impacts = np.concatenate([np.frombuffer(post.impacts, dtype=np.uint8) for post in postings])
+        # impact * (w / best) + _COUNT, elementwise, each posting with its term's scale
+        scale = np.repeat(np.array([w / best for w in weights]), lengths)
+        return _Hits(slots, np.concatenate(slots), impacts * scale + _COUNT, len(self._uris))
 
     def _eligible_mask(self, slots: np.ndarray, now: datetime, exclude: set[str]) -> np.ndarray:
         alive = np.frombuffer(self._alive, dtype=np.uint8)[slots].astype(bool)
@@ -400,7 +404,7 @@ class _Hits:
         return found, packed - matched * _COUNT, matched
 
     def matched_terms(
-        self, chosen: list[int], terms: list[tuple[str, float]], limit: int = 8
+        self, chosen: list[int], terms: list[tuple[str, float, float]], limit: int = 8
     ) -> dict[int, tuple[str, ...]]:
         """For each chosen slot, its matching query terms, heaviest query term first."""
         found: dict[int, list[str]] = {slot: [] for slot in chosen}
@@ -408,8 +412,11 @@ class _Hits:
             return {}
         order = sorted(range(len(terms)), key=lambda i: (-terms[i][1], terms[i][0]))
         rank = {term: r for r, term in enumerate(order)}
-        # One pass over all the postings: which (slot, query term) pairs hit a chosen slot.
-        hit = np.isin(self.slots, np.asarray(chosen, dtype=np.int32))
+        # One pass over all the postings: which (slot, query term) pairs hit a chosen slot
+        # (a lookup table of the chosen slots, cheaper than np.isin's sort).
+        chosen_lut = np.zeros(self.size, dtype=bool)
+        chosen_lut[chosen] = True
+        hit = chosen_lut[self.slots]
         term_of = np.repeat(np.arange(len(self.per_term)),
                             [part.size for part in self.per_term])[hit]
         pairs = sorted(zip(self.slots[hit].tolist(), term_of.tolist(), strict=True),
