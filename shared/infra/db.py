@@ -16,11 +16,11 @@ cursor) per statement. The hot paths of the services use it; the statements
 still run inside the caller's transaction or savepoint.
 
 Inside a batch, the batch's own task runs its savepoints and `run_sync` units on
-the event loop's thread, with no hop at all. That is safe and does not stall the
-loop: the batch holds the writer lock and `BEGIN IMMEDIATE` (no busy wait can
-happen), nothing else uses the writer connection meanwhile, and nothing inside a
-batch syncs to disk: the fsync is the COMMIT's, which still runs on aiosqlite's
-thread. A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL
+the event loop's thread, with no hop at all. That is safe, and the loop never waits
+on a lock or the disk there: the batch holds the writer lock and `BEGIN IMMEDIATE`
+(no busy wait can happen), nothing else uses the writer connection meanwhile, and
+nothing inside a batch syncs to disk: the fsync is the COMMIT's, which still runs on
+aiosqlite's thread. A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL
 hand-overs); a consumer's entry used to make three of them.
 """
 
@@ -40,13 +40,13 @@ T = TypeVar("T")
 
 
 async def run_sync(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(sqlite3_connection, *args)` on the aiosqlite connection's worker thread.
+    """`fn(sqlite3_connection, *args)` on the aiosqlite connection's worker thread, or
+    inline when the calling task holds a batch on that connection (module docstring).
 
     aiosqlite runs every call this way (`Connection._execute`) but exposes only
     one statement per call; this hands it a whole unit of work. The function must
-    not touch the event loop (it runs on another thread; context variables are
-    copied over) and should be quick: the
-    connection serves nothing else meanwhile.
+    not touch the event loop (it may run on another thread; context variables are
+    copied over) and should be quick: the connection serves nothing else meanwhile.
     """
     if _inline_here(conn):
         return fn(conn._conn, *args)
