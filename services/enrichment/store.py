@@ -134,7 +134,7 @@ class Tx:
         return await run_sync(self.conn, first_time_sync, event_id)
 
     async def claim(self, event_id: str, uri: str) -> tuple[bool, int | None]:
-        """Record the event id and read the stored version of `uri`, in one hop:
+        """Record the event id and read the stored version of `uri`, as one `run_sync` unit:
         (False, None) when the event was handled before."""
         return await run_sync(self.conn, _claim, event_id, uri)
 
@@ -173,7 +173,7 @@ class Tx:
                    names_rows: Iterable[tuple[str, str, str | None]],
                    event: Envelope[EnrichedArticle]) -> None:
         """Store an enriched version with its byline names and outgoing links, and queue
-        its event: one hop to SQLite's thread."""
+        its event: one `run_sync` unit."""
         await run_sync(self.conn, self._save, enriched, killed, list(names_rows), event)
 
     def _save(self, conn: sqlite3.Connection, enriched: EnrichedArticle, killed: bool,

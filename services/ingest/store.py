@@ -73,7 +73,7 @@ class IngestStore:
     # --- articles -----------------------------------------------------------------
 
     # The write-path statements take a plain sqlite3 connection: intake runs them as one
-    # unit of work on SQLite's thread (`run_sync`), one hop per submission.
+    # `run_sync` unit of work per submission.
 
     @staticmethod
     def current(conn: sqlite3.Connection, uri: str) -> Current | None:

@@ -102,8 +102,8 @@ class Store:
     async def apply(self, event_id: str, uri: str, decide: Decide, now: datetime) -> str | None:
         """Run `decide` on the stored state of `uri` once per event id; returns the event type.
 
-        The whole unit (event id, read, decision, writes, outbox row) runs in one hop to
-        SQLite's thread (`run_sync`), inside the caller's transaction or batch savepoint.
+        The whole unit (event id, read, decision, writes, outbox row) is one `run_sync`
+        unit, inside the caller's transaction or batch savepoint.
         """
         async with self.db.transaction() as conn:
             return await run_sync(conn, _apply, event_id, uri, decide, now)
@@ -186,7 +186,7 @@ class Store:
         return [json.loads(r["fields"]) for r in rows]
 
 
-# --- the write path, run on SQLite's thread (plain sqlite3, one hop per unit) ---------
+# --- the write path: plain sqlite3 functions, each run as one `run_sync` unit ----------
 
 
 def _apply(conn: sqlite3.Connection, event_id: str, uri: str, decide: Decide,

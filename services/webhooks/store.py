@@ -236,7 +236,7 @@ class Store:
     ) -> int:
         """Record an event and queue its deliveries, once; returns how many were queued.
 
-        One unit of work on the writer's thread. The body is made and stored only when
+        One `run_sync` unit of work. The body is made and stored only when
         some subscription gets the event: `events` exists for the deliveries' sake."""
         async with self.db.transaction() as conn:
             return await run_sync(conn, _accept_event, event_id, event_type, subject, body,

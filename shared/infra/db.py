@@ -96,7 +96,6 @@ class Database:
         self._batch_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
         self.batches = 0  # batches begun so far: tells a caller whether a batch is new
-        self._inline_ok = reader is not writer
 
     @classmethod
     async def open(cls, path: str | Path, schema: Iterable[str] = ()) -> Database:
@@ -133,7 +132,8 @@ class Database:
             self.batches += 1
             self._batch_owner = asyncio.current_task()
             # (`:memory:` reads share the writer connection, from other tasks: no inline)
-            inline = _inline.set((self._writer, self._batch_owner) if self._inline_ok else None)
+            own = self._reader is not self._writer
+            inline = _inline.set((self._writer, self._batch_owner) if own else None)
             try:
                 yield self._writer
             except BaseException:
