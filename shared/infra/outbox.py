@@ -2,8 +2,9 @@
 
 A service writes the event it emits into its own SQLite `outbox` table in the
 same transaction as the state change; a relay loop copies unsent rows to Redis
-in order and marks them sent. If Redis is down the rows wait. If the process
-dies between XADD and marking a row sent, the row is sent again: the XADD runs
+in order as soon as they commit, and marks them sent in bulk a little later (at
+most `mark_every` seconds). If Redis is down the rows wait. If the process dies
+between XADD and marking a row sent, the row is sent again: the XADD runs
 in a Lua script guarded by a per-event key (`galley:sent:<stream>:<event id>`,
 kept for `DEDUP_TTL_S`), so the copy is not appended twice and the stream holds
 each event once; consumers still drop duplicates by event id as a second line.
@@ -16,6 +17,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -126,7 +128,14 @@ def enqueue_sync(conn: sqlite3.Connection, stream: str, event: Envelope[Any]) ->
 
 
 class OutboxRelay:
-    """Copies unsent outbox rows to Redis streams, in order, surviving Redis outages."""
+    """Copies unsent outbox rows to Redis streams, in order, surviving Redis outages.
+
+    Appending and marking are separate steps. `run` appends rows as soon as they commit
+    and records them as sent in SQLite later, in bulk: once `mark_every` seconds have
+    passed since the oldest unmarked row, once `batch` rows wait, when the relay goes
+    idle, and when it stops. Rows appended but not yet marked are the ones a crash sends
+    again, and the guarded XADD keeps the stream holding each event once.
+    """
 
     def __init__(
         self,
@@ -136,13 +145,18 @@ class OutboxRelay:
         batch: int = 500,
         idle_wait: float = 0.5,
         max_backoff: float = 5.0,
+        mark_every: float = 1.0,
     ) -> None:
         self._db = db
         self._writer = writer
         self._batch = batch
         self._idle_wait = idle_wait
         self._max_backoff = max_backoff
+        self._mark_every = mark_every
         self._wake = asyncio.Event()
+        self._appended: list[tuple[int, str]] = []  # (seq, entry id): in Redis, not marked yet
+        self._oldest_unmarked = 0.0  # monotonic time of the first row in _appended
+        self._after = 0  # every row up to this seq is in Redis (marked, or in _appended)
         self.failures = 0
 
     def notify(self) -> None:
@@ -150,37 +164,84 @@ class OutboxRelay:
         self._wake.set()
 
     async def pending(self) -> int:
-        row = await self._db.fetchone("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+        """Rows not yet appended to Redis."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND seq > ?", (self._after,))
         return int(row[0]) if row else 0
 
     async def relay_once(self) -> int:
-        """Send one batch; returns how many rows went out. Raises if Redis fails."""
+        """Append one batch and mark it sent; returns how many rows went out. Raises if
+        Redis fails."""
+        sent = await self.append_once()
+        await self.mark_sent()
+        return sent
+
+    async def append_once(self) -> int:
+        """Append the next batch of unsent rows, in order, without marking them sent."""
         rows = await self._db.fetchall(
-            "SELECT seq, stream, fields FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
-            (self._batch,),
+            "SELECT seq, stream, fields FROM outbox WHERE sent_at IS NULL AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (self._after, self._batch),
         )
         if not rows:
             return 0
         entry_ids = await self._writer.append_many(
             [(row["stream"], json.loads(row["fields"])) for row in rows]
         )
+        if not self._appended:
+            self._oldest_unmarked = time.monotonic()
+        self._appended.extend(zip((row["seq"] for row in rows), entry_ids, strict=True))
+        self._after = rows[-1]["seq"]
+        return len(rows)
+
+    async def mark_sent(self) -> int:
+        """Record every appended row as sent, in one transaction."""
+        done = self._appended
+        if not done:
+            return 0
         now = datetime.now(UTC).isoformat()
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?",
-                [(now, eid, row["seq"]) for row, eid in zip(rows, entry_ids, strict=True)],
+                [(now, entry_id, seq) for seq, entry_id in done],
             )
-        return len(rows)
+        self._appended = []
+        return len(done)
+
+    def _mark_due(self, idle: bool) -> bool:
+        return bool(self._appended) and (
+            idle or len(self._appended) >= self._batch
+            or time.monotonic() - self._oldest_unmarked >= self._mark_every)
+
+    def _wait_for(self) -> float:
+        """How long to sleep when nothing is left to append."""
+        if not self._appended:
+            return self._idle_wait
+        due = self._oldest_unmarked + self._mark_every - time.monotonic()
+        return max(0.0, min(self._idle_wait, due))
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:  # stopping: record what went out, so a restart does not send it again
+            try:
+                await self.mark_sent()
+            except Exception as exc:
+                log.warning("outbox relay: could not mark %d rows sent at stop (%s); they"
+                            " go again at the next start", len(self._appended), exc)
+
+    async def _run(self) -> None:
         backoff = 0.1
+        idle = False
         while True:
-            # Clear BEFORE looking: a commit that lands while relay_once runs (its
+            # Clear BEFORE looking: a commit that lands while append_once runs (its
             # SELECT may predate that commit) leaves the event set, so the wait
             # below returns at once instead of sleeping on a row already there.
             self._wake.clear()
             try:
-                sent = await self.relay_once()
+                sent = await self.append_once()
+                if self._mark_due(idle and not sent):
+                    await self.mark_sent()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -190,9 +251,10 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
+            idle = False
             if sent:
                 continue
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._idle_wait)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._wait_for())
             except TimeoutError:
-                pass
+                idle = True

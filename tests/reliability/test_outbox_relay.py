@@ -3,6 +3,7 @@ restart, and the stream still holds each event once."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,110 @@ async def test_the_writer_loads_its_script_when_redis_has_forgotten_it(redis: An
     again = await writer.append_many([(STREAM, fields), (STREAM, _event(8).to_fields())])
     assert again[0] == first[0]  # the guard answered with the entry already there
     assert await redis.xlen(STREAM) == 2
+
+
+class _CountingWriter(RedisStreamWriter):
+    """The real writer, counting the entries it is asked to append."""
+
+    def __init__(self, redis: Any) -> None:
+        super().__init__(redis)
+        self.appended = 0
+
+    async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
+        self.appended += len(entries)
+        return await super().append_many(entries)
+
+
+async def _enqueue(db: Database, numbers: range) -> None:
+    async with db.transaction() as conn:
+        for n in numbers:
+            await enqueue(conn, STREAM, _event(n))
+
+
+async def _until(check: Any, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.01)
+
+
+async def _marked(db: Database) -> list[str | None]:
+    return [r["entry_id"] for r in await db.fetchall("SELECT entry_id FROM outbox ORDER BY seq")]
+
+
+async def test_the_running_relay_appends_at_once_and_marks_in_bulk_later(
+    redis: Any, tmp_path: Path,
+) -> None:
+    """Appending does not wait for marking; rows appended but not marked yet are not
+    appended again; stopping the relay marks them, with the entry ids Redis gave."""
+    db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
+    writer = _CountingWriter(redis)
+    relay = OutboxRelay(db, writer, idle_wait=60.0, mark_every=60.0)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _enqueue(db, range(3))
+        relay.notify()
+        await _until(lambda: _xlen_is(redis, 3))
+        await _enqueue(db, range(3, 5))
+        relay.notify()
+        await _until(lambda: _xlen_is(redis, 5))
+        assert await _marked(db) == [None] * 5  # in Redis, not yet recorded as sent
+        assert await relay.pending() == 0  # nothing is waiting to be appended
+        assert writer.appended == 5  # the first three were not appended a second time
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        marked = await _marked(db)
+    finally:
+        task.cancel()
+        await db.close()
+    assert marked == [i.decode() for i, _ in await redis.xrange(STREAM)]
+
+
+async def test_the_relay_marks_what_it_appended_once_it_goes_idle(
+    redis: Any, tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
+    relay = OutboxRelay(db, RedisStreamWriter(redis), idle_wait=0.05, mark_every=60.0)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _enqueue(db, range(2))
+        relay.notify()
+
+        async def all_marked() -> bool:
+            return None not in await _marked(db)
+
+        await _until(all_marked)
+        marked = await _marked(db)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.close()
+    assert marked == [i.decode() for i, _ in await redis.xrange(STREAM)]
+
+
+async def test_a_busy_relay_marks_rows_once_they_are_mark_every_old(
+    redis: Any, tmp_path: Path,
+) -> None:
+    """Never idle (a commit every few ms), the relay still marks within `mark_every`."""
+    db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
+    relay = OutboxRelay(db, RedisStreamWriter(redis), idle_wait=60.0, mark_every=0.2)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _enqueue(db, range(1))
+        relay.notify()
+        first_marked = False
+        for n in range(1, 200):  # keep it busy for up to ~2 s
+            await _enqueue(db, range(n, n + 1))
+            relay.notify()
+            await asyncio.sleep(0.01)
+            if (await _marked(db))[0] is not None:
+                first_marked = True
+                break
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.close()
+    assert first_marked
+
+
+async def _xlen_is(redis: Any, n: int) -> bool:
+    return bool(await redis.xlen(STREAM) == n)

@@ -8,14 +8,14 @@ from shared.infra.outbox import OutboxRelay
 
 
 class _CommitDuringLook(OutboxRelay):
-    """relay_once's SELECT predates a commit whose notify() arrives while it runs."""
+    """append_once's SELECT predates a commit whose notify() arrives while it runs."""
 
     def __init__(self) -> None:
         super().__init__(db=None, writer=None, idle_wait=60.0)  # type: ignore[arg-type]
         self.calls = 0
         self.second_look = asyncio.Event()
 
-    async def relay_once(self) -> int:
+    async def append_once(self) -> int:
         self.calls += 1
         if self.calls == 1:
             self.notify()  # the commit lands during the look, which saw nothing
