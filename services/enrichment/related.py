@@ -70,15 +70,27 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Content-word stems of a text, in order."""
-    return [w for w in map(_content_stem, _WORD.findall(fold(text))) if w]
+    words = _WORD.findall(fold(text))
+    stems = list(map(_STEMS.get, words))  # one C-level lookup per word
+    if None in stems:
+        for i, known in enumerate(stems):
+            if known is None:
+                stems[i] = _content_stem(words[i])
+    return [w for w in stems if w]
 
 
-@functools.lru_cache(maxsize=65_536)
+_STEMS: dict[str, str] = {}  # raw word -> content stem, "" for a word that is not one
+_MAX_STEMS = 262_144
+
+
 def _content_stem(raw: str) -> str:
     word = stem(raw)
-    if len(word) > 1 and word not in STOPWORDS and not word.isdigit():
-        return word
-    return ""
+    if not (len(word) > 1 and word not in STOPWORDS and not word.isdigit()):
+        word = ""
+    if len(_STEMS) >= _MAX_STEMS:  # bounded: start again rather than grow without end
+        _STEMS.clear()
+    _STEMS[raw] = word
+    return word
 
 
 # --- documents and parameters -------------------------------------------------
@@ -213,13 +225,17 @@ class RelatedIndex:
         avg = self._total_length / max(self._live, 1)
         k1p1 = p.k1 + 1.0
         norm = p.k1 * (1.0 - p.b + p.b * length / avg)
-        for term, tf in self._distinctive(counts, p.terms_per_doc):
-            tid = self._term_id(term)
-            postings = self._postings[tid]
+        chosen = self._distinctive(counts, p.terms_per_doc)
+        tf = np.array([count for _term, count in chosen])
+        # the same float operations, in the same order, as one vector (rint: round half even)
+        impacts = np.clip(np.rint(tf * k1p1 / (tf + norm) / k1p1 * 255.0), 1, 255)
+        term_id, all_postings, df = self._term_id, self._postings, self._df
+        for (term, _tf), impact in zip(chosen, impacts.astype(np.uint8).tolist(), strict=True):
+            tid = term_id(term)
+            postings = all_postings[tid]
             postings.slots.append(slot)
-            part = tf * k1p1 / (tf + norm)
-            postings.impacts.append(max(1, min(255, round(part / k1p1 * 255.0))))
-            self._df[tid] += 1
+            postings.impacts.append(impact)
+            df[tid] += 1
         self._uris.append(doc.uri)
         self._slugs.append(doc.slug)
         self._headlines.append(doc.headline)
@@ -255,11 +271,9 @@ class RelatedIndex:
         """The `limit` terms with the highest tf * idf (ties by term)."""
         vocab, df, log = self._vocab, self._df, math.log
         n = max(self._live, 1)
-        weighted = []
-        for term, tf in counts.items():  # _idf, inlined: this runs for every term of a doc
-            tid = vocab.get(term)
-            d = df[tid] if tid is not None else 0
-            weighted.append((tf * log(1.0 + (n - d + 0.5) / (d + 0.5)), term, tf))
+        known = [df[tid] if tid is not None else 0 for tid in map(vocab.get, counts)]
+        weighted = [(tf * log(1.0 + (n - d + 0.5) / (d + 0.5)), term, tf)
+                    for (term, tf), d in zip(counts.items(), known, strict=True)]
         # Terms are unique, so the tuples order by weight, then term, as the ranking wants.
         best = heapq.nlargest(limit, weighted)
         return [(term, float(tf)) for _w, term, tf in best]
