@@ -38,7 +38,6 @@ from typing import Any, Protocol
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage
 from pydantic import BaseModel, ValidationError
 
 from shared.envelope import Envelope, EnvelopeError, fields_from_entry, from_fields
@@ -184,9 +183,12 @@ async def raw_entries_parser(message: Any, original: Callable[[Any], Awaitable[A
 
 
 def new_broker(url: str, *, graceful_timeout: float = 15.0) -> RedisBroker:
-    """The broker every service uses (raw entries, tolerant decoding, bounded graceful stop)."""
+    """The broker every service uses (raw entries, tolerant decoding, bounded graceful stop,
+    handlers called without dependency injection)."""
+    # apply_types=False: no FastDepends model around the handlers (they take the body
+    # only and need no casting), which saves its per-read work.
     return RedisBroker(url, parser=raw_entries_parser, decoder=tolerant_decoder,
-                       graceful_timeout=graceful_timeout)
+                       graceful_timeout=graceful_timeout, apply_types=False)
 
 
 async def keep_consuming(consumers: list[StreamConsumer], redis: Any, *,
@@ -297,17 +299,21 @@ class StreamConsumer:
         )
         self.subscribers = (new_sub, claim_sub)
 
+        # Handlers take only the body and read the message from the broker's context:
+        # a `msg: RedisStreamMessage` parameter is a FastDepends custom field, which it
+        # resolves on a worker thread, one thread hop per read.
         if self.db is not None:
             @new_sub
-            async def read_new(body: Any, msg: RedisBatchStreamMessage) -> None:
-                await self.process_batch(body, msg)
+            async def read_new(body: Any) -> None:
+                await self.process_batch(body, self._message())
         else:
             @new_sub
-            async def read_new(body: Any, msg: RedisStreamMessage) -> None:
-                await self.process(body, msg)
+            async def read_new(body: Any) -> None:
+                await self.process(body, self._message())
 
         @claim_sub
-        async def reclaim(body: Any, msg: RedisStreamMessage) -> None:
+        async def reclaim(body: Any) -> None:
+            msg: RedisStreamMessage = self._message()
             deliveries = await msg.get_delivery_count()
             if deliveries > self.max_deliveries:
                 fields = self._fields_or_empty(body, msg)
@@ -329,6 +335,10 @@ class StreamConsumer:
 
         self.read_new = read_new
         self.reclaim = reclaim
+
+    def _message(self) -> Any:
+        """The message being handled (FastStream keeps it in the broker's context)."""
+        return self.broker.context.get_local("message")
 
     async def heal(self, redis: Any) -> bool:
         """Recreate a vanished stream/group (Redis restarted empty) and restart stopped readers.

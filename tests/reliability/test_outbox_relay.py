@@ -12,6 +12,7 @@ import pytest
 from shared.envelope import Envelope
 from shared.infra.db import Database
 from shared.infra.outbox import OUTBOX_SCHEMA, OutboxRelay, RedisStreamWriter, enqueue
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
@@ -87,12 +88,6 @@ async def _enqueue(db: Database, numbers: range) -> None:
             await enqueue(conn, STREAM, _event(n))
 
 
-async def _until(check: Any, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await check():
-            await asyncio.sleep(0.01)
-
-
 async def _marked(db: Database) -> list[str | None]:
     return [r["entry_id"] for r in await db.fetchall("SELECT entry_id FROM outbox ORDER BY seq")]
 
@@ -109,10 +104,10 @@ async def test_the_running_relay_appends_at_once_and_marks_in_bulk_later(
     try:
         await _enqueue(db, range(3))
         relay.notify()
-        await _until(lambda: _xlen_is(redis, 3))
+        await eventually(lambda: _xlen_is(redis, 3))
         await _enqueue(db, range(3, 5))
         relay.notify()
-        await _until(lambda: _xlen_is(redis, 5))
+        await eventually(lambda: _xlen_is(redis, 5))
         assert await _marked(db) == [None] * 5  # in Redis, not yet recorded as sent
         assert await relay.pending() == 0  # nothing is waiting to be appended
         assert writer.appended == 5  # the first three were not appended a second time
@@ -138,7 +133,7 @@ async def test_the_relay_marks_what_it_appended_once_it_goes_idle(
         async def all_marked() -> bool:
             return None not in await _marked(db)
 
-        await _until(all_marked)
+        await eventually(all_marked)
         marked = await _marked(db)
     finally:
         task.cancel()

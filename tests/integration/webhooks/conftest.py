@@ -18,7 +18,7 @@ from services.webhooks.settings import Settings
 from shared import names
 from shared.envelope import Envelope
 from tests.integration.webhooks.receiver import Receiver
-from tests.unit.webhooks.factories import eventually
+from tests.polling import eventually
 
 FAST_SCHEDULE = "0.05,0.1,0.2"
 

@@ -11,7 +11,8 @@ from standardwebhooks import Webhook
 from shared import names
 from tests.integration.webhooks.conftest import Harness, Start
 from tests.integration.webhooks.receiver import Received, Receiver, Reply
-from tests.unit.webhooks.factories import event, eventually, wait_for
+from tests.polling import eventually
+from tests.unit.webhooks.factories import event, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.integration.webhooks.conftest import Harness, Start
-from tests.unit.webhooks.factories import event, eventually
+from tests.polling import eventually
+from tests.unit.webhooks.factories import event
 
 pytestmark = pytest.mark.integration
 

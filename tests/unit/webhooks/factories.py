@@ -53,16 +53,3 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met before the deadline")
         await asyncio.sleep(0.02)
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Await an async check until it returns something truthy; return it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
