@@ -186,9 +186,12 @@ def new_broker(url: str, *, graceful_timeout: float = 15.0) -> RedisBroker:
     """The broker every service uses (raw entries, tolerant decoding, bounded graceful stop,
     handlers called without dependency injection)."""
     # apply_types=False: no FastDepends model around the handlers (they take the body
-    # only and need no casting), which saves its per-read work.
+    # only and need no casting), which saves its per-read work. log_level=DEBUG: the
+    # "Received"/"Processed" lines FastStream writes for every read are debug output
+    # (galley logs each event it handles itself); its errors keep their own levels.
     return RedisBroker(url, parser=raw_entries_parser, decoder=tolerant_decoder,
-                       graceful_timeout=graceful_timeout, apply_types=False)
+                       graceful_timeout=graceful_timeout, apply_types=False,
+                       log_level=logging.DEBUG)
 
 
 async def keep_consuming(consumers: list[StreamConsumer], redis: Any, *,
@@ -261,6 +264,17 @@ def _entry_id(msg: RedisStreamMessage) -> str | None:
     return None
 
 
+class _StreamSub(StreamSub):  # type: ignore[type-arg]
+    """FastStream's StreamSub, minus a deep copy of itself on every read.
+
+    The subscriber asks for its StreamSub "with the broker's prefix" several times per
+    read, and each answer is a deepcopy; galley's brokers have no prefix, so the
+    original serves (FastStream only reads it)."""
+
+    def add_prefix(self, prefix: str) -> Any:
+        return self if not prefix else super().add_prefix(prefix)
+
+
 @dataclass
 class StreamConsumer:
     """Registers the reader and the claimer of one stream in one group."""
@@ -287,13 +301,13 @@ class StreamConsumer:
 
     def register(self) -> None:
         new_sub = self.broker.subscriber(
-            stream=StreamSub(self.stream, group=self.group, consumer=self.consumer,
+            stream=_StreamSub(self.stream, group=self.group, consumer=self.consumer,
                              max_records=self.max_records, polling_interval=100,
                              batch=self.db is not None),
             ack_policy=AckPolicy.MANUAL,
         )
         claim_sub = self.broker.subscriber(
-            stream=StreamSub(self.stream, group=self.group, consumer=f"{self.consumer}-claim",
+            stream=_StreamSub(self.stream, group=self.group, consumer=f"{self.consumer}-claim",
                              min_idle_time=self.claim_idle_ms, polling_interval=1000),
             ack_policy=AckPolicy.MANUAL,
         )

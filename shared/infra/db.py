@@ -20,7 +20,9 @@ the event loop's thread, with no hop at all. That is safe, and the loop never wa
 on a lock or the disk there: the batch holds the writer lock and `BEGIN IMMEDIATE`
 (no busy wait can happen), nothing else uses the writer connection meanwhile, and
 nothing inside a batch syncs to disk: the fsync is the COMMIT's, which still runs on
-aiosqlite's thread. A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL
+aiosqlite's thread. `BEGIN IMMEDIATE` runs on the loop's thread too when SQLite's write
+lock is free (it then takes no wait and no disk write); when another process holds it,
+the BEGIN goes to aiosqlite's thread, which waits there up to the busy timeout. A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL
 hand-overs); a consumer's entry used to make three of them.
 """
 
@@ -128,7 +130,7 @@ class Database:
         if self.in_batch():
             raise RuntimeError("Database.batch() does not nest")
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._begin()
             self.batches += 1
             self._batch_owner = asyncio.current_task()
             # (`:memory:` reads share the writer connection, from other tasks: no inline)
@@ -149,6 +151,14 @@ class Database:
                 if self._writer.in_transaction:
                     await self._writer.execute("ROLLBACK")
                 raise
+
+    async def _begin(self) -> None:
+        """`BEGIN IMMEDIATE`, holding the writer lock: on the loop's thread when SQLite's
+        write lock is free at once (the usual case: no hop), else on aiosqlite's thread,
+        which waits up to the busy timeout for another process to commit."""
+        if self._reader is not self._writer and _begin_now(self._writer._conn):
+            return
+        await self._writer.execute("BEGIN IMMEDIATE")
 
     @asynccontextmanager
     async def _savepoint(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -178,7 +188,7 @@ class Database:
                 yield conn
             return
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self._writer
             except BaseException:
@@ -194,6 +204,20 @@ class Database:
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         return await run_sync(self._read_conn(), fetchone, sql, tuple(params))
+
+
+def _begin_now(conn: sqlite3.Connection) -> bool:
+    """`BEGIN IMMEDIATE` without waiting; False if another connection holds the lock."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return True
 
 
 def _statement(conn: sqlite3.Connection, sql: str) -> None:

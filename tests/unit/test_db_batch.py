@@ -135,3 +135,63 @@ async def test_the_batch_task_runs_its_units_on_the_loop_thread_and_others_hop(
         assert await run_sync(db._writer, _thread) != loop_thread  # batch over
     finally:
         await db.close()
+
+
+def _begin_threads(db: Database) -> list[int]:
+    """Record the thread of every BEGIN the writer connection runs from now on."""
+    seen: list[int] = []
+
+    def trace(sql: str) -> None:
+        if sql.startswith("BEGIN"):
+            seen.append(threading.get_ident())
+
+    db._writer._conn.set_trace_callback(trace)
+    return seen
+
+
+async def test_begin_runs_on_the_loop_thread_when_the_write_lock_is_free(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    try:
+        begins = _begin_threads(db)
+        async with db.batch():
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES ('a')")
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO t VALUES ('b')")
+        assert await keys(db) == ["a", "b"]
+    finally:
+        await db.close()
+    assert begins == [threading.get_ident()] * 2
+
+
+async def test_begin_waits_off_the_loop_while_another_process_holds_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    """Another connection (as another replica would) holds SQLite's write lock: the batch
+    waits for it on aiosqlite's thread, the loop keeps running, and the batch then goes on."""
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    other = sqlite3.connect(tmp_path / "b.db", isolation_level=None, check_same_thread=False)
+    try:
+        begins = _begin_threads(db)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES ('first')")
+
+        async def write() -> None:
+            async with db.batch():
+                async with db.transaction() as conn:
+                    await conn.execute("INSERT INTO t VALUES ('second')")
+
+        writing = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(20):  # the loop is free while the batch waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not writing.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=10)
+        assert await keys(db) == ["first", "second"]
+    finally:
+        other.close()
+        await db.close()
+    assert ticks == 20
+    assert len(begins) == 2 and begins[-1] != threading.get_ident()  # tried inline, then waited
