@@ -22,8 +22,9 @@ on a lock or the disk there: the batch holds the writer lock and `BEGIN IMMEDIAT
 nothing inside a batch syncs to disk: the fsync is the COMMIT's, which still runs on
 aiosqlite's thread. `BEGIN IMMEDIATE` runs on the loop's thread too when SQLite's write
 lock is free (it then takes no wait and no disk write); when another process holds it,
-the BEGIN goes to aiosqlite's thread, which waits there up to the busy timeout. A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL
-hand-overs); a consumer's entry used to make three of them.
+the BEGIN goes to aiosqlite's thread, which waits there up to the busy timeout.
+A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL hand-overs);
+a consumer's entry used to make three of them.
 """
 
 from __future__ import annotations
