@@ -73,3 +73,22 @@ def running(pipeline: Pipeline, *, timeout: float = 60.0) -> Iterator[Pipeline]:
         yield pipeline
     finally:
         pipeline.stop()
+
+
+LOG_TAIL = 20_000  # characters of each service's log attached to a failing test's report
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A test that ran the pipeline as processes and failed gets each service's log
+    tail in its report, so a failure seen only in CI can still be read."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, Pipeline):
+            for proc in value.procs:
+                if proc.log_path.exists():
+                    text = proc.log_path.read_text(errors="replace")[-LOG_TAIL:]
+                    report.sections.append((f"log of {proc.label}", text))
