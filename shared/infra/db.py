@@ -21,7 +21,7 @@ on a lock or the disk there: the batch holds the writer lock and `BEGIN IMMEDIAT
 (no busy wait can happen), nothing else uses the writer connection meanwhile, and
 nothing inside a batch syncs to disk: the fsync is the COMMIT's, which still runs on
 aiosqlite's thread. `BEGIN IMMEDIATE` runs on the loop's thread too when SQLite's write
-lock is free (it then takes no wait and no disk write); when another process holds it,
+lock is free and the connection idle (it then waits for nothing); otherwise,
 the BEGIN goes to aiosqlite's thread, which waits there up to the busy timeout.
 A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL hand-overs);
 a consumer's entry used to make three of them.
@@ -157,7 +157,11 @@ class Database:
         """`BEGIN IMMEDIATE`, holding the writer lock: on the loop's thread when SQLite's
         write lock is free at once (the usual case: no hop), else on aiosqlite's thread,
         which waits up to the busy timeout for another process to commit."""
-        if self._reader is not self._writer and _begin_now(self._writer._conn):
+        conn = self._writer._conn
+        # Only on an idle connection: a transaction whose awaited COMMIT was cancelled
+        # leaves that COMMIT queued on aiosqlite's thread, and a BEGIN queued behind it
+        # keeps the order.
+        if self._reader is not self._writer and not conn.in_transaction and _begin_now(conn):
             return
         await self._writer.execute("BEGIN IMMEDIATE")
 
@@ -213,7 +217,7 @@ def _begin_now(conn: sqlite3.Connection) -> bool:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
             raise
         return False
     finally:

@@ -2,8 +2,8 @@
 
 A service writes the event it emits into its own SQLite `outbox` table in the
 same transaction as the state change; a relay loop copies unsent rows to Redis
-in order as soon as they commit, and marks them sent in bulk a little later (at
-most `mark_every` seconds). If Redis is down the rows wait. If the process dies
+in order as soon as they commit, and marks them sent in bulk a little later
+(normally within `mark_every` seconds). If Redis is down the rows wait. If the process dies
 between XADD and marking a row sent, the row is sent again: the XADD runs
 in a Lua script guarded by a per-event key (`galley:sent:<stream>:<event id>`,
 kept for `DEDUP_TTL_S`), so the copy is not appended twice and the stream holds
@@ -196,17 +196,31 @@ class OutboxRelay:
 
     async def mark_sent(self) -> int:
         """Record every appended row as sent, in one transaction."""
-        done = self._appended
+        done, self._appended = self._appended, []
         if not done:
             return 0
         now = datetime.now(UTC).isoformat()
-        async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?",
-                [(now, entry_id, seq) for seq, entry_id in done],
-            )
-        self._appended = []
+        try:
+            async with self._db.transaction() as conn:
+                await conn.executemany(
+                    "UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?",
+                    [(now, entry_id, seq) for seq, entry_id in done],
+                )
+        except BaseException:
+            self._appended = done + self._appended  # still to be marked
+            raise
         return len(done)
+
+    async def _mark_if_due(self, idle: bool) -> None:
+        if not self._mark_due(idle):
+            return
+        try:
+            await self.mark_sent()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # SQLite busy or failing: the rows stay, marked later
+            log.warning("outbox relay: could not mark %d rows sent (%s); retrying later",
+                        len(self._appended), exc)
 
     def _mark_due(self, idle: bool) -> bool:
         return bool(self._appended) and (
@@ -240,17 +254,17 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 sent = await self.append_once()
-                if self._mark_due(idle and not sent):
-                    await self.mark_sent()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis down or flaky: keep the rows, retry later
                 self.failures += 1
                 log.warning("outbox relay: Redis unavailable (%s); retrying in %.1fs", exc, backoff)
+                await self._mark_if_due(idle=True)  # what went out before the outage
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
+            await self._mark_if_due(idle and not sent)
             idle = False
             if sent:
                 continue
