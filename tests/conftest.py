@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,3 +96,46 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 if proc.log_path.exists():
                     text = proc.log_path.read_text(errors="replace")[-LOG_TAIL:]
                     report.sections.append((f"log of {proc.label}", text))
+
+
+# No test here runs longer than a couple of minutes; one still running after this is hung.
+HANG_S = float(os.environ.get("GALLEY_TEST_HANG_S", "600"))
+
+
+class Hung(Exception):
+    """A test ran past HANG_S; the message says where every task and thread waited."""
+
+
+@pytest.fixture(autouse=True)
+def _hang_report() -> Iterator[None]:
+    """A hung test (an await that never ends) would stall CI without a word. After HANG_S
+    seconds SIGALRM raises `Hung` in the test, with every asyncio task's and thread's
+    stack in its message, so the test fails with something to read and the run goes on."""
+
+    def hung(_signum: int, _frame: Any) -> None:
+        raise Hung(f"still running after {HANG_S:.0f} s\n{_waits()}")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _waits() -> str:
+    import asyncio
+    import gc
+    import io
+
+    out = io.StringIO()
+    out.write("asyncio tasks:\n")
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Task) and not obj.done():
+            obj.print_stack(file=out)
+    out.write("threads:\n")
+    for ident, frame in sys._current_frames().items():
+        out.write(f"--- thread {ident}\n")
+        traceback.print_stack(frame, file=out)
+    return out.getvalue()
