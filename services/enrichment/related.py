@@ -12,7 +12,6 @@ synchronous and deterministic: ties are broken by uri, the clock is passed in.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
 import math
@@ -54,7 +53,6 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
-@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light, readable stemmer: possessives and plain plurals only."""
     for suffix in ("'s", "’s"):

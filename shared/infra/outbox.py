@@ -212,20 +212,20 @@ class OutboxRelay:
         return len(done)
 
     async def _mark_if_due(self, idle: bool) -> None:
-        if not self._mark_due(idle):
+        """Mark what was appended when the relay is idle, `batch` rows wait, or the oldest
+        is `mark_every` old. A failure leaves the rows to the next try, or to a re-send
+        after a restart (which the guarded XADD turns into no-ops)."""
+        if not self._appended or not (
+                idle or len(self._appended) >= self._batch
+                or time.monotonic() - self._oldest_unmarked >= self._mark_every):
             return
         try:
             await self.mark_sent()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # SQLite busy or failing: the rows stay, marked later
-            log.warning("outbox relay: could not mark %d rows sent (%s); retrying later",
+        except Exception as exc:  # SQLite busy or failing: the rows stay unmarked
+            log.warning("outbox relay: could not mark %d rows sent (%s)",
                         len(self._appended), exc)
-
-    def _mark_due(self, idle: bool) -> bool:
-        return bool(self._appended) and (
-            idle or len(self._appended) >= self._batch
-            or time.monotonic() - self._oldest_unmarked >= self._mark_every)
 
     def _wait_for(self) -> float:
         """How long to sleep when nothing is left to append."""
@@ -238,11 +238,7 @@ class OutboxRelay:
         try:
             await self._run()
         finally:  # stopping: record what went out, so a restart does not send it again
-            try:
-                await self.mark_sent()
-            except Exception as exc:
-                log.warning("outbox relay: could not mark %d rows sent at stop (%s); they"
-                            " go again at the next start", len(self._appended), exc)
+            await self._mark_if_due(idle=True)
 
     async def _run(self) -> None:
         backoff = 0.1

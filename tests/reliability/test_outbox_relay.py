@@ -4,10 +4,13 @@ restart, and the stream still holds each event once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from shared.envelope import Envelope
 from shared.infra.db import Database
@@ -92,16 +95,32 @@ async def _marked(db: Database) -> list[str | None]:
     return [r["entry_id"] for r in await db.fetchall("SELECT entry_id FROM outbox ORDER BY seq")]
 
 
+@pytest_asyncio.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
+    yield database
+    await database.close()
+
+
+@asynccontextmanager
+async def running(relay: OutboxRelay) -> AsyncIterator[None]:
+    """`relay.run()` in a task, stopped on exit (cancelled and awaited: it marks at stop)."""
+    task = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_the_running_relay_appends_at_once_and_marks_in_bulk_later(
-    redis: Any, tmp_path: Path,
+    redis: Any, db: Database,
 ) -> None:
     """Appending does not wait for marking; rows appended but not marked yet are not
     appended again; stopping the relay marks them, with the entry ids Redis gave."""
-    db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
     writer = _CountingWriter(redis)
     relay = OutboxRelay(db, writer, idle_wait=60.0, mark_every=60.0)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         await _enqueue(db, range(3))
         relay.notify()
         await eventually(lambda: _xlen_is(redis, 3))
@@ -111,48 +130,34 @@ async def test_the_running_relay_appends_at_once_and_marks_in_bulk_later(
         assert await _marked(db) == [None] * 5  # in Redis, not yet recorded as sent
         assert await relay.pending() == 0  # nothing is waiting to be appended
         assert writer.appended == 5  # the first three were not appended a second time
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        marked = await _marked(db)
-    finally:
-        task.cancel()
-        await db.close()
-    assert marked == [i.decode() for i, _ in await redis.xrange(STREAM)]
+    assert await _marked(db) == [i.decode() for i, _ in await redis.xrange(STREAM)]
 
 
 async def test_the_relay_marks_what_it_appended_once_it_goes_idle(
-    redis: Any, tmp_path: Path,
+    redis: Any, db: Database,
 ) -> None:
-    db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
     relay = OutboxRelay(db, RedisStreamWriter(redis), idle_wait=0.05, mark_every=60.0)
-    task = asyncio.create_task(relay.run())
-    try:
+
+    async def all_marked() -> bool:
+        return None not in await _marked(db)
+
+    async with running(relay):
         await _enqueue(db, range(2))
         relay.notify()
-
-        async def all_marked() -> bool:
-            return None not in await _marked(db)
-
         await eventually(all_marked)
         marked = await _marked(db)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await db.close()
     assert marked == [i.decode() for i, _ in await redis.xrange(STREAM)]
 
 
 async def test_a_busy_relay_marks_rows_once_they_are_mark_every_old(
-    redis: Any, tmp_path: Path,
+    redis: Any, db: Database,
 ) -> None:
     """Never idle (a commit every few ms), the relay still marks within `mark_every`."""
-    db = await Database.open(tmp_path / "outbox.db", schema=[OUTBOX_SCHEMA])
     relay = OutboxRelay(db, RedisStreamWriter(redis), idle_wait=60.0, mark_every=0.2)
-    task = asyncio.create_task(relay.run())
-    try:
+    first_marked = False
+    async with running(relay):
         await _enqueue(db, range(1))
         relay.notify()
-        first_marked = False
         for n in range(1, 200):  # keep it busy for up to ~2 s
             await _enqueue(db, range(n, n + 1))
             relay.notify()
@@ -160,10 +165,6 @@ async def test_a_busy_relay_marks_rows_once_they_are_mark_every_old(
             if (await _marked(db))[0] is not None:
                 first_marked = True
                 break
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await db.close()
     assert first_marked
 
 
