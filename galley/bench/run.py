@@ -38,6 +38,7 @@ class Results:
     hops: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
     transport: dict[str, float] = field(default_factory=dict)
     backfill: dict[str, float] = field(default_factory=dict)
+    budget: str = ""
 
 
 def machine() -> dict[str, str]:
@@ -78,6 +79,19 @@ def transport(url: str, args: argparse.Namespace, logs: Path) -> dict[str, float
             "relay_articles_per_s", logs / "relay.log"),
     }
     return out
+
+
+def budget(args: argparse.Namespace, transport: dict[str, float], logs: Path) -> str:
+    """The work-only lower bound (galley.bench.budget) against this run's transport figures,
+    in a process of its own while the services are idle."""
+    cmd = [sys.executable, "-m", "galley.bench.budget", "--archive", str(args.archive),
+           "--count", str(100 if args.quick else 500)]
+    for flag, key in (("--relay", "naive_relay"), ("--ceiling", "ceiling_batch100")):
+        if math.isfinite(transport.get(key, math.nan)):
+            cmd += [flag, f"{transport[key]:.1f}"]
+    with open(logs / "budget.log", "ab") as out:
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, timeout=900, check=False)
+    return done.stdout.decode().rstrip() or f"(budget failed; see {logs / 'budget.log'})"
 
 
 def say(text: str) -> None:
@@ -184,6 +198,9 @@ def run(args: argparse.Namespace) -> Results:
                 say("transport ceiling and naive relay ...")
                 results.transport = transport(url, args, logs)
                 say(f"  {results.transport}")
+            if not args.skip_budget:
+                say("work-only budget (no I/O) ...")
+                results.budget = budget(args, results.transport, logs)
             asyncio.run(measure(url, args, results))
         finally:
             pipeline.stop()
@@ -250,6 +267,9 @@ def report(results: Results, args: argparse.Namespace) -> str:
                 row("time for all", f"unfinished within {args.backfill_timeout:g} s; at"
                     f" {b['per_s']:.0f}/s all would take {args.backfill / b['per_s']:.0f} s"
                     "  (target <= 120 s)")
+    if results.budget:
+        lines.append("")
+        lines.append(results.budget)
     return "\n".join(lines)
 
 
@@ -281,6 +301,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ceiling-n", type=int, default=20000)
     p.add_argument("--relay-n", type=int, default=5000)
     p.add_argument("--skip-transport", action="store_true")
+    p.add_argument("--skip-budget", action="store_true",
+                   help="leave out the work-only lower bound (galley.bench.budget)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", help="use this data dir and keep it (logs, databases)")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
