@@ -25,6 +25,12 @@ lock is free and the connection idle (it then waits for nothing); otherwise,
 the BEGIN goes to aiosqlite's thread, which waits there up to the busy timeout.
 A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL hand-overs);
 a consumer's entry used to make three of them.
+
+`peek()` is for a small read on a hot path (the outbox relay looks for new rows after
+every batch): it runs on the event loop's thread, on a read-only connection of its
+own whose busy timeout is 0, so it never waits; in WAL mode a reader waits for nothing
+but the rare moment SQLite resets the log, and then `peek()` hands the read to the
+reader connection instead, as any other.
 """
 
 from __future__ import annotations
@@ -92,9 +98,11 @@ async def _open(path: str) -> aiosqlite.Connection:
 class Database:
     """A SQLite file (or `:memory:`) with one serialized writer and one reader."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 peeker: sqlite3.Connection | None = None) -> None:
         self._writer = writer
         self._reader = reader
+        self._peeker = peeker
         self._lock = asyncio.Lock()
         self._batch_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
@@ -108,10 +116,13 @@ class Database:
         writer = await _open(path)
         for ddl in schema:
             await writer.executescript(ddl)
-        reader = writer if path == ":memory:" else await _open(path)
-        return cls(writer, reader)
+        if path == ":memory:":
+            return cls(writer, writer)
+        return cls(writer, await _open(path), _open_peeker(path))
 
     async def close(self) -> None:
+        if self._peeker is not None:
+            self._peeker.close()
         if self._reader is not self._writer:
             await self._reader.close()
         await self._writer.close()
@@ -209,6 +220,27 @@ class Database:
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         return await run_sync(self._read_conn(), fetchone, sql, tuple(params))
+
+    async def peek(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """`fetchall` of committed rows on the loop's thread, never waiting (module
+        docstring); through the reader when SQLite is busy, or when there is no peek
+        connection (`:memory:`)."""
+        if self._peeker is not None:
+            try:
+                return self._peeker.execute(sql, tuple(params)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+        return await run_sync(self._reader, fetchall, sql, tuple(params))
+
+
+def _open_peeker(path: str) -> sqlite3.Connection:
+    """The read-only connection `peek()` uses on the loop's thread: no busy waiting."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=0")
+    conn.execute("PRAGMA query_only=ON")
+    return conn
 
 
 def _begin_now(conn: sqlite3.Connection) -> bool:

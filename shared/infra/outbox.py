@@ -178,7 +178,7 @@ class OutboxRelay:
 
     async def append_once(self) -> int:
         """Append the next batch of unsent rows, in order, without marking them sent."""
-        rows = await self._db.fetchall(
+        rows = await self._db.peek(
             "SELECT seq, stream, fields FROM outbox WHERE sent_at IS NULL AND seq > ?"
             " ORDER BY seq LIMIT ?",
             (self._after, self._batch),

@@ -191,3 +191,67 @@ async def test_begin_waits_off_the_loop_while_another_process_holds_the_write_lo
         other.close()
         await db.close()
     assert len(begins) == 2 and begins[-1] != threading.get_ident()  # tried inline, then waited
+
+
+async def test_peek_reads_committed_rows_on_the_loop_thread_without_the_reader(
+    tmp_path: Path,
+) -> None:
+    """peek() answers while the reader connection's thread is stuck: it never goes there."""
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    release = threading.Event()
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO t VALUES ('a')")
+        stuck = asyncio.create_task(run_sync(db._reader, lambda _conn: release.wait(10)))
+        await asyncio.sleep(0.05)
+        async with db.batch():  # a batch in progress: its rows are not committed yet
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES ('b')")
+            assert [r["k"] for r in await db.peek("SELECT k FROM t ORDER BY k")] == ["a"]
+        assert [r["k"] for r in await db.peek("SELECT k FROM t ORDER BY k")] == ["a", "b"]
+        assert not stuck.done()
+    finally:
+        release.set()
+        await stuck
+        await db.close()
+
+
+class _BusyPeeker:
+    """Stands in for the peek connection at the rare moment SQLite answers BUSY to a WAL
+    reader (a log being recovered or reset), which a test cannot provoke on demand."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def execute(self, _sql: str, _params: tuple[object, ...]) -> None:
+        error = sqlite3.OperationalError("stand-in error")
+        error.sqlite_errorcode = self.code  # type: ignore[attr-defined]
+        raise error
+
+    def close(self) -> None:
+        pass
+
+
+async def test_peek_reads_through_the_reader_when_sqlite_is_busy(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "b.db", schema=SCHEMA)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO t VALUES ('a')")
+        db._peeker.close()
+        db._peeker = _BusyPeeker(sqlite3.SQLITE_BUSY_RECOVERY)  # an extended BUSY code
+        assert [r["k"] for r in await db.peek("SELECT k FROM t")] == ["a"]
+        db._peeker = _BusyPeeker(sqlite3.SQLITE_CORRUPT)  # anything else is raised
+        with pytest.raises(sqlite3.OperationalError):
+            await db.peek("SELECT k FROM t")
+    finally:
+        await db.close()
+
+
+async def test_peek_on_an_in_memory_database_reads_through_the_shared_connection() -> None:
+    db = await Database.open(":memory:", schema=SCHEMA)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO t VALUES ('a')")
+        assert [r["k"] for r in await db.peek("SELECT k FROM t")] == ["a"]
+    finally:
+        await db.close()
