@@ -39,6 +39,8 @@ class Results:
     transport: dict[str, float] = field(default_factory=dict)
     backfill: dict[str, float] = field(default_factory=dict)
     budget: str = ""
+    # AOF rewrites Redis ran during each timed phase ("burst", "10", "100", ..., "backfill")
+    aof_rewrites: dict[str, int] = field(default_factory=dict)
 
 
 def machine() -> dict[str, str]:
@@ -98,7 +100,47 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
+AOF_REWRITE_STARTED = "Background append only file rewriting started"
+
+
+def aof_rewrites(log: Path | None) -> int:
+    """How many AOF rewrites the bench's Redis has started, from its log (-1: unknown, e.g.
+    Redis 6.2's INFO has no counter and an outside server's log is not ours to read)."""
+    if log is None or not log.exists():
+        return -1
+    return log.read_text(errors="replace").count(AOF_REWRITE_STARTED)
+
+
+def rewrites_since(before: int, log: Path | None) -> int:
+    """AOF rewrites started since the count `before` (-1 when either count is unknown)."""
+    after = aof_rewrites(log)
+    return -1 if before < 0 or after < 0 else after - before
+
+
+async def compact_aof(redis: aioredis.Redis, timeout: float = 180.0) -> None:
+    """Rewrite Redis's append-only file now and wait until it is done.
+
+    Redis rewrites its AOF by itself each time the file doubles: a fork and a busy core for
+    seconds at the bench's sizes. The bench's own bulk loads (preload, burst) double the file
+    often, so a rewrite could land inside a 20 s window and measure Redis's maintenance
+    instead of the pipeline. Starting each timed phase on a freshly rewritten file keeps that
+    out; a rewrite that still happens during a phase is counted and reported."""
+    info = await redis.info("persistence")
+    if not info.get("aof_enabled"):
+        return
+    if not info.get("aof_rewrite_in_progress"):
+        await redis.bgrewriteaof()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        info = await redis.info("persistence")
+        if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+            return
+    say("(Redis's AOF rewrite did not finish in time; the next phase may overlap one)")
+
+
+async def measure(url: str, args: argparse.Namespace, results: Results,
+                  redis_log: Path | None = None) -> None:
     redis = aioredis.from_url(url)
     room = Newsroom(seed=args.seed)
     watcher = Watcher(redis)
@@ -118,8 +160,11 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
         watcher.ledger = type(watcher.ledger)()
         entries = [(f"urn:galley:burst:{i}", submitted_fields(room, i, "burst"))
                    for i in range(args.burst)]
+        await compact_aof(redis)
+        rewrites = aof_rewrites(redis_log)
         await offer_burst(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, entries)
         await watcher.drain(args.burst / 20 + 60)
+        results.aof_rewrites["burst"] = rewrites_since(rewrites, redis_log)
         results.throughput = _burst_figures(watcher)
         say(f"  {results.throughput}")
 
@@ -131,10 +176,13 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
             made = [(f"urn:galley:{prefix}:{i}", submitted_fields(room, i, prefix))
                     for i in range(total)]
             watcher.ledger = type(watcher.ledger)()
+            await compact_aof(redis)
+            rewrites = aof_rewrites(redis_log)
             seconds, _micros = await redis.time()
             await offer_paced(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, rate,
                               args.duration, made.__getitem__)
             await watcher.drain(args.drain)
+            results.aof_rewrites[str(rate)] = rewrites_since(rewrites, redis_log)
             results.latency[rate] = summarize(watcher.ledger.latencies())
             say(f"  {results.latency[rate]}")
             offered = set(watcher.ledger.sent)
@@ -146,11 +194,14 @@ async def measure(url: str, args: argparse.Namespace, results: Results) -> None:
         if args.backfill:
             say(f"backfill of {args.backfill} archived articles (bound {args.backfill_timeout}s)")
             watcher.ledger = type(watcher.ledger)()
+            await compact_aof(redis)
+            rewrites = aof_rewrites(redis_log)
             await offer_burst(redis, watcher.ledger, names.ARTICLES_INGESTED,
                               ((f"urn:galley:backfill:{i}", ingested_fields(room, i, "backfill"))
                                for i in range(args.archive, args.archive + args.backfill)))
             offered_at = time.perf_counter()
             finished = await watcher.drain(args.backfill_timeout)
+            results.aof_rewrites["backfill"] = rewrites_since(rewrites, redis_log)
             results.backfill = _burst_figures(watcher)
             results.backfill["finished"] = float(finished)
             results.backfill["offer_s"] = offered_at - min(watcher.ledger.sent.values())
@@ -201,7 +252,7 @@ def run(args: argparse.Namespace) -> Results:
             if not args.skip_budget:
                 say("work-only budget (no I/O) ...")
                 results.budget = budget(args, results.transport, logs)
-            asyncio.run(measure(url, args, results))
+            asyncio.run(measure(url, args, results, pipeline.redis.data_dir / "redis.log"))
         finally:
             pipeline.stop()
     return results
@@ -267,6 +318,13 @@ def report(results: Results, args: argparse.Namespace) -> str:
                 row("time for all", f"unfinished within {args.backfill_timeout:g} s; at"
                     f" {b['per_s']:.0f}/s all would take {args.backfill / b['per_s']:.0f} s"
                     "  (target <= 120 s)")
+    if results.aof_rewrites:
+        lines.append("")
+        lines.append("Redis AOF rewrites during each phase (every phase starts on a freshly"
+                     " rewritten file): " + ", ".join(
+                         f"{phase if not phase.isdigit() else phase + '/s'}"
+                         f" {count if count >= 0 else 'unknown'}"
+                         for phase, count in results.aof_rewrites.items()))
     if results.budget:
         lines.append("")
         lines.append(results.budget)
