@@ -10,7 +10,9 @@ the report gives the median and the mean per step.
 
 The sum of the means is a LOWER bound on the CPU one article costs the pipeline:
 storage, the transport and the frameworks come on top. `cores / sum` is then an upper
-bound on the throughput this machine can reach, whatever the transport does; with
+bound on the throughput this machine can reach, whatever the transport does (and enrichment,
+one process whose search holds its batch's write lock, is bounded by its own share on one
+core); with
 `--relay` (the naive relay's rate from the same machine) the report sets it against
 the throughput targets of the performance issue.
 
@@ -171,14 +173,14 @@ def report(timings: Timings, *, archive: int, count: int, cores: int,
     if ceiling:
         transport = cores * 1e6 / ceiling  # the ceiling's three hops, batch 100, no work
         floor = total + transport
-        lines.append(f"plus the transport at the batched ceiling ({ceiling:.0f}/s = {transport:.0f}"
-                     f" µs of CPU per article): {floor:.0f} µs, at most"
-                     f" {cores * 1e6 / floor:.0f}/s")
+        lines.append(f"plus the transport at the batched ceiling ({ceiling:.0f}/s, about"
+                     f" {transport:.0f} µs of CPU per article if it keeps every core busy):"
+                     f" {floor:.0f} µs, at most {cores * 1e6 / floor:.0f}/s")
     for name, rate in budget_targets(relay, ceiling):
         budget = cores * 1e6 / rate
         lines.append(f"target {name} = {rate:.0f}/s: at most {budget:.0f} µs of CPU per"
-                     f" article on {cores} cores; the floor above is {floor / budget:.2f}x"
-                     " that budget")
+                     f" article on {cores} cores; the work alone is {total / budget:.2f}x"
+                     f" that budget, with the transport {floor / budget:.2f}x")
     backfill = sum(timings.mean_us(label) for service, label in STEPS[2:])
     count_, seconds = BACKFILL
     budget = cores * 1e6 / (count_ / seconds)

@@ -26,11 +26,14 @@ the BEGIN goes to aiosqlite's thread, which waits there up to the busy timeout.
 A hop costs about 100 µs of CPU (futures, a self-pipe wake-up, two GIL hand-overs);
 a consumer's entry used to make three of them.
 
-`peek()` is for a small read on a hot path (the outbox relay looks for new rows after
-every batch): it runs on the event loop's thread, on a read-only connection of its
-own whose busy timeout is 0, so it never waits; in WAL mode a reader waits for nothing
-but the rare moment SQLite resets the log, and then `peek()` hands the read to the
-reader connection instead, as any other.
+`peek()` is for a small, bounded read on a hot path (the outbox relay looks for new rows
+after every batch, at most its batch size): it runs on the event loop's thread, on a
+read-only connection of its own whose busy timeout is 0, so it never waits for a lock
+another connection holds (SQLite's own brief retries aside); in WAL mode a reader meets
+one only at the rare moment SQLite resets the log, and then `peek()` hands the read to
+the reader connection instead, as any other. It sees committed rows only. A `:memory:`
+database has no peek connection: there the read goes through its one shared connection
+and sees what that connection sees, as `fetchall` does.
 """
 
 from __future__ import annotations
@@ -222,9 +225,10 @@ class Database:
         return await run_sync(self._read_conn(), fetchone, sql, tuple(params))
 
     async def peek(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """`fetchall` of committed rows on the loop's thread, never waiting (module
-        docstring); through the reader when SQLite is busy, or when there is no peek
-        connection (`:memory:`)."""
+        """`fetchall` of committed rows on the loop's thread, without waiting for another
+        connection's lock (module docstring); through the reader when SQLite is busy, or
+        when there is no peek connection (`:memory:`, whose one connection also sees its
+        own open transaction)."""
         if self._peeker is not None:
             try:
                 return self._peeker.execute(sql, tuple(params)).fetchall()

@@ -32,8 +32,13 @@ async def test_compact_aof_rewrites_the_file_and_returns_once_it_is_done(tmp_pat
 
 async def test_compact_aof_without_an_aof_does_nothing(redis: aioredis.Redis) -> None:
     # the shared test server runs without an append-only file: nothing to rewrite
+    before = await redis.info("persistence")
     await compact_aof(redis, timeout=5)
-    assert not (await redis.info("persistence"))["aof_rewrite_in_progress"]
+    after = await redis.info("persistence")
+    assert not after["aof_rewrite_in_progress"] and not after["aof_rewrite_scheduled"]
+    # no rewrite was asked for: the last one's duration is still unset (-1) or unchanged
+    assert after["aof_last_rewrite_time_sec"] == before["aof_last_rewrite_time_sec"]
+    assert not (await redis.info("persistence"))["aof_enabled"]
 
 
 def test_rewrites_are_counted_from_the_log_and_unknown_without_one(tmp_path: Path) -> None:
