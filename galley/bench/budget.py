@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from galley.bench import targets
 from galley.bench.corpus import Newsroom
 from services.enrichment import domain as enrichment
 from services.enrichment.bylines import Directory
@@ -41,7 +42,7 @@ from services.publish import domain as publish
 from services.publish.formats import Site, json_ld
 from services.publish.views import make_env
 from shared import names
-from shared.envelope import Envelope, from_fields
+from shared.envelope import Envelope, from_fields, typed
 from shared.models import Article, EnrichedArticle, PublishedArticle
 
 STEPS = (
@@ -76,9 +77,7 @@ class Timings:
 def hop(event: Envelope[Any], model: type[Any]) -> Envelope[Any]:
     """What one hop does to an event besides moving it: the producer encodes it into
     entry fields, the consumer parses them and validates the payload's model."""
-    env = from_fields(event.to_fields())
-    return Envelope[model].model_validate(  # type: ignore[valid-type]
-        {**env.model_dump(exclude={"data"}), "data": env.data})
+    return typed(from_fields(event.to_fields()), model)
 
 
 class Budget:
@@ -142,9 +141,6 @@ class Budget:
             canonical=self.site.url(article.url), json_ld=json_ld(article, self.site))
 
 
-BACKFILL = 100_000, 120.0  # the issue's backfill target: this many articles in this many s
-
-
 def report(timings: Timings, *, archive: int, count: int, cores: int,
            relay: float | None, ceiling: float | None) -> str:
     lines = [f"pipeline work per article, no I/O: {count} articles, archive of {archive}"
@@ -182,7 +178,7 @@ def report(timings: Timings, *, archive: int, count: int, cores: int,
                      f" article on {cores} cores; the work alone is {total / budget:.2f}x"
                      f" that budget, with the transport {floor / budget:.2f}x")
     backfill = sum(timings.mean_us(label) for service, label in STEPS[2:])
-    count_, seconds = BACKFILL
+    count_, seconds = targets.BACKFILL_ARTICLES, targets.BACKFILL_SECONDS
     budget = cores * 1e6 / (count_ / seconds)
     lines.append(f"backfill ({count_:,} in {seconds:.0f} s = {count_ / seconds:.0f}/s): at most"
                  f" {budget:.0f} µs per article on {cores} cores; enrichment and publish"
@@ -194,12 +190,13 @@ def report(timings: Timings, *, archive: int, count: int, cores: int,
 
 def budget_targets(relay: float | None, ceiling: float | None) -> list[tuple[str, float]]:
     """The throughput targets of the performance issue, in articles/s, for this machine."""
-    targets = []
+    found = []
     if relay:
-        targets.append(("2x the naive relay", 2 * relay))
+        found.append((f"{targets.RELAY_RATIO:g}x the naive relay", targets.RELAY_RATIO * relay))
     if ceiling:
-        targets.append(("0.25x the batched ceiling", 0.25 * ceiling))
-    return targets
+        found.append((f"{targets.CEILING_RATIO:g}x the batched ceiling",
+                      targets.CEILING_RATIO * ceiling))
+    return found
 
 
 def parser() -> argparse.ArgumentParser:

@@ -16,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from galley.bench import targets
+
 SCALE_ROW = re.compile(r"^\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
 
 
@@ -32,7 +34,8 @@ def latency_plot(bench: dict[str, Any], out: Path) -> None:
             ax.annotate(f"{load}/s: overloaded,\n{figures['published']}/{figures['offered']}"
                         " published\nwithin the bound", xy=(int(load), 0.5),
                         xycoords=("data", "axes fraction"), ha="right", fontsize=8)
-    ax.axhline(20, color="grey", linestyle="--", linewidth=1, label="p99 goal at 100/s (20 ms)")
+    ax.axhline(targets.P99_MS_AT_100, color="grey", linestyle="--", linewidth=1,
+               label=f"p99 goal at 100/s ({targets.P99_MS_AT_100:g} ms)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])

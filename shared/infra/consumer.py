@@ -40,7 +40,7 @@ from faststream import AckPolicy
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from pydantic import BaseModel, ValidationError
 
-from shared.envelope import Envelope, EnvelopeError, fields_from_entry, from_fields
+from shared.envelope import Envelope, EnvelopeError, fields_from_entry, from_fields, typed
 from shared.infra.db import Database
 
 log = logging.getLogger("galley.consumer")
@@ -434,8 +434,7 @@ class StreamConsumer:
                 if self.on_unknown is not None:
                     await self.on_unknown(env)
                 return True
-            typed = Envelope[route.model].model_validate(  # type: ignore[name-defined]
-                {**env.model_dump(exclude={"data"}), "data": env.data})
+            event = typed(env, route.model)
         except EnvelopeError as exc:
             await self._park_entry(fields, entry_id, f"undecodable: {exc}")
             return True
@@ -447,7 +446,7 @@ class StreamConsumer:
         try:
             if env.subject and env.subject in self.fail_subjects:
                 raise InjectedFailure(f"injected failure for {env.subject} (test-only)")
-            await route.handle(typed)
+            await route.handle(event)
         except Exception as exc:
             # Left pending: the claimer retries it, then dead-letters it.
             log.exception("handler failed for %s %s", env.type, env.subject,

@@ -233,7 +233,7 @@ class Database:
             try:
                 return self._peeker.execute(sql, tuple(params)).fetchall()
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                if not _busy(exc):
                     raise
         return await run_sync(self._reader, fetchall, sql, tuple(params))
 
@@ -247,13 +247,18 @@ def _open_peeker(path: str) -> sqlite3.Connection:
     return conn
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY, extended codes included (another connection holds a lock)."""
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
 def _begin_now(conn: sqlite3.Connection) -> bool:
     """`BEGIN IMMEDIATE` without waiting; False if another connection holds the lock."""
     conn.execute("PRAGMA busy_timeout=0")
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+        if not _busy(exc):
             raise
         return False
     finally:
