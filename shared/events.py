@@ -8,6 +8,7 @@ from shared import names
 from shared.envelope import Envelope
 from shared.models import (
     Article,
+    Asset,
     AuthorProfile,
     EnrichedArticle,
     PublishedArticle,
@@ -18,6 +19,7 @@ from shared.models import (
 CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
     names.ARTICLE_INGESTED: (names.ARTICLES_INGESTED, Article),
     names.AUTHOR_UPDATED: (names.AUTHORS_UPDATED, AuthorProfile),
+    names.ASSET_STORED: (names.ASSETS_STORED, Asset),
     names.ARTICLE_REJECTED: (names.ARTICLES_REJECTED, Rejection),
     names.ARTICLE_ENRICHED: (names.ARTICLES_ENRICHED, EnrichedArticle),
     names.ARTICLE_PUBLISHED: (names.ARTICLES_PUBLISHED, PublishedArticle),

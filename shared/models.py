@@ -4,8 +4,15 @@ An article moves through three shapes, each a superset of the one before:
 
     Article (ingest) -> EnrichedArticle (enrichment) -> PublishedArticle (publish)
 
-`version` is an integer that only grows per `uri`; every consumer guards its
-state changes with it, so processing order can never let an old version win.
+Every news item type a newsroom sends becomes an `Article`: a text story, a
+picture, video, audio or graphic (`media` holds its renditions), or a package
+(`members` lists the items it groups).
+
+`version` is galley's ordinal for the uri: an integer that only grows per `uri`
+(the newsroom's own version when that is a whole number, otherwise one more than
+the version stored); every consumer guards its state changes with it, so
+processing order can never let an old version win. `source_version` is the
+version string exactly as the newsroom sent it.
 """
 
 from __future__ import annotations
@@ -17,6 +24,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 PubStatus = Literal["usable", "withheld", "canceled"]
 Lifecycle = Literal["published", "updated", "corrected", "killed"]
+ItemType = Literal["text", "picture", "video", "audio", "graphic", "composite"]
+MediaType = Literal["picture", "video", "audio", "graphic"]
+MEDIA_TYPES: tuple[str, ...] = ("picture", "video", "audio", "graphic")
+# How the newsroom spelled the document: ninjs 1.x (IPTC's spellings), Superdesk's
+# flavour of 1.x, ninjs 2.x, ninjs 3.x (camelCase).
+Dialect = Literal["ninjs-1", "superdesk", "ninjs-2", "ninjs-3"]
 
 
 class Frozen(BaseModel):
@@ -24,13 +37,61 @@ class Frozen(BaseModel):
 
 
 class Image(Frozen):
-    href: str
+    href: str  # an http(s) URL, or a path on the site (/media/<id>) for a pushed asset
     caption: str | None = None
     credit: str | None = None
     alt: str | None = None
     width: int | None = None
     height: int | None = None
     contenttype: str | None = None
+    copyright: str | None = None
+
+
+class Rendition(Frozen):
+    """One file of a media item: an http(s) URL, or a site path for a pushed asset."""
+
+    href: str
+    name: str | None = None
+    contenttype: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None  # seconds, for video and audio
+
+
+class Media(Frozen):
+    """What a picture, video, audio or graphic item shows: its renditions, best first."""
+
+    type: MediaType
+    renditions: list[Rendition] = Field(min_length=1)
+    poster: str | None = None  # a still for video and audio (their thumbnail rendition)
+    caption: str | None = None
+    credit: str | None = None
+    copyright: str | None = None
+    alt: str | None = None
+
+    @property
+    def main(self) -> Rendition:
+        return self.renditions[0]
+
+
+class Contributor(Frozen):
+    """An author as the newsroom's own document describes them (Superdesk's
+    `authors`, ninjs `people` with rel "author"): used when the directory has no profile."""
+
+    name: str
+    role: str | None = None
+    bio: str | None = None
+    avatar_url: str | None = None
+    uri: str | None = None
+
+
+class Member(Frozen):
+    """One item of a package (a composite item), in the package's order."""
+
+    uri: str
+    group: str  # the association's name: "main", "sidebars-1", ...
+    type: str | None = None
+    headline: str | None = None  # when the package carries the item itself
 
 
 class AuthorProfile(Frozen):
@@ -48,9 +109,12 @@ class Article(Frozen):
     """A normalized, sanitized article version as accepted by ingest."""
 
     uri: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=0)  # galley's ordinal per uri (module docstring)
     slug: str
     source: str = "default"  # the newsroom source that sent it
+    type: ItemType = "text"
+    dialect: Dialect = "ninjs-2"
+    source_version: str | None = None  # the newsroom's own version string, as sent
     lifecycle: Lifecycle = "published"
     pubstatus: PubStatus = "usable"
     language: str | None = None
@@ -65,8 +129,13 @@ class Article(Frozen):
     word_count: int = 0
     reading_minutes: int = 1
     lead_image: Image | None = None
+    media: Media | None = None  # a picture, video, audio or graphic item's own renditions
+    members: list[Member] = Field(default_factory=list)  # a package's items
+    contributors: list[Contributor] = Field(default_factory=list)
+    copyright: str | None = None  # copyrightnotice, else copyrightholder
     correction: str | None = None  # shown on the page for a correction
     firstcreated: AwareDatetime | None = None
+    firstpublished: AwareDatetime | None = None  # Superdesk's first publication
     versioncreated: AwareDatetime | None = None
     embargoed: AwareDatetime | None = None  # nothing visible before this
     publish_at: AwareDatetime | None = None  # scheduled publication
@@ -105,6 +174,7 @@ class RelatedLink(Frozen):
 
 class EnrichedArticle(Article):
     authors: list[AuthorCard] = Field(default_factory=list)
+    credit: str | None = None  # the agency or service the byline credits ("dpa", "AP")
     related: list[RelatedLink] = Field(default_factory=list)
     enriched_at: AwareDatetime | None = None
     enrichment_revision: int = 0  # grows each time enrichment re-runs for this version
@@ -112,7 +182,23 @@ class EnrichedArticle(Article):
 
 class PublishedArticle(EnrichedArticle):
     url: str  # path on the reader-facing site, e.g. /articles/<slug>
+    # The story's own dates: published from firstpublished / firstcreated (never before it
+    # became visible), modified from versioncreated; the moment publish saw them only when
+    # the newsroom sent none. published_at <= modified_at always.
     published_at: AwareDatetime
+    modified_at: AwareDatetime | None = None
+
+
+class Asset(Frozen):
+    """A media file a newsroom pushed (Superdesk's HTTP Push sends each rendition's file
+    before the item), carried to the site that serves it. `content` is base64."""
+
+    media_id: str = Field(min_length=1, max_length=200)
+    mime_type: str
+    size: int = Field(ge=0)
+    sha256: str
+    content: str  # base64 of the file's bytes
+    source: str | None = None
 
 
 class Rejection(Frozen):
@@ -123,3 +209,7 @@ class Rejection(Frozen):
     uri: str | None = None
     entry_id: str | None = None  # the input stream entry, when it came from one
     source: str | None = None
+    door: Literal["http", "stream"] | None = None
+    status: int | None = None  # the HTTP status it was answered with
+    problem: str | None = None  # the problem type, e.g. "invalid-document"
+    dialect: str | None = None  # the ninjs dialect, when the document got that far

@@ -11,6 +11,7 @@ AUTHORS_UPDATED: Final = "authors.updated"  # ingest -> enrichment
 ARTICLES_REJECTED: Final = "articles.rejected"  # ingest -> anyone who cares
 ARTICLES_ENRICHED: Final = "articles.enriched"  # enrichment -> publish
 ARTICLES_PUBLISHED: Final = "articles.published"  # publish -> downstream subscribers
+ASSETS_STORED: Final = "assets.stored"  # ingest -> publish: media files the newsroom pushed
 
 
 def dead_letter_stream(service: str) -> str:
@@ -41,6 +42,7 @@ AUTHOR_SUBMITTED: Final = "author.submitted"  # on newsroom.submissions
 ARTICLE_INGESTED: Final = "article.ingested"
 ARTICLE_REJECTED: Final = "article.rejected"
 AUTHOR_UPDATED: Final = "author.updated"
+ASSET_STORED: Final = "asset.stored"
 ARTICLE_ENRICHED: Final = "article.enriched"
 ARTICLE_PUBLISHED: Final = "article.published"
 ARTICLE_UPDATED: Final = "article.updated"
@@ -62,3 +64,8 @@ def article_path(slug: str) -> str:
 
 def author_path(slug: str) -> str:
     return f"/authors/{slug}"
+
+
+def media_path(media_id: str) -> str:
+    """Where the site serves a media file the newsroom pushed (by its media id)."""
+    return f"/media/{media_id}"

@@ -48,6 +48,8 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst, monotonic),
         max_body_bytes=settings.max_body_bytes,
         now=now,
+        max_asset_bytes=settings.max_asset_bytes,
+        site_url=settings.site_url,
     )
 
     @asynccontextmanager

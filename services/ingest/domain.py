@@ -1,35 +1,54 @@
-"""Pure ingest rules: validate, normalize, sanitize, slug, lifecycle, version decision.
+"""Pure ingest rules: read any ninjs dialect, validate, normalize, slug, versions, lifecycle.
 
-No IO here; anything that depends on time takes `now` as an argument.
+No IO here; anything that depends on time takes `now` as an argument, and the
+media files galley holds are passed in as a set of ids.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
-import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
-import nh3
 from anyascii import anyascii
 from pydantic import ValidationError
 
-from services.ingest.ninjs import Association, NinjsIn, Text
-from shared.models import Article, AuthorProfile, Image, Lifecycle
+from services.ingest import dialects, media, text
+from services.ingest.dialects import Reading
+from services.ingest.ninjs import COMPONENT, UNSUPPORTED_TYPES, Item, NinjsIn, Text
+from shared.infra.problems import json_pointer
+from shared.models import (
+    MEDIA_TYPES,
+    Article,
+    AuthorProfile,
+    Contributor,
+    Dialect,
+    ItemType,
+    Lifecycle,
+    Member,
+)
 
-WORDS_PER_MINUTE = 230
+# kept importable from here: other modules and the bench call them through domain
+sanitize_html = text.sanitize_html
+html_to_text = text.html_to_text
+
 SLUG_MAX = 100
 MAX_DEPTH = 64  # the deepest a document may nest, whichever door it came through
 CORRECTION_ROLE = "correction"
+INVALID = "invalid-document"
+UNSUPPORTED = "unsupported-item-type"
+# description roles that stand for the story's summary (a standfirst)
+SUMMARY_ROLES = frozenset({"summary", "abstract", "lead", "teaser", "standfirst", "intro"})
+# description roles that are not text of the story
+NOT_TEXT_ROLES = frozenset({"caption", "alt", "alttext", "alt-text", CORRECTION_ROLE})
+AUTHOR_RELS = frozenset({"author", "creator", "writer", "byline"})
+MEDIA_CAPTION_HEADLINE = 120  # a media item with no headline is titled by its caption, cut here
 
 
 # --- errors ----------------------------------------------------------------
@@ -47,55 +66,123 @@ class FieldError:
 class Invalid(ValueError):
     """The submitted document is wrong; `errors` says where and why."""
 
-    def __init__(self, errors: Sequence[FieldError], title: str = "invalid document") -> None:
+    def __init__(
+        self, errors: Sequence[FieldError], title: str = "invalid document", problem: str = INVALID
+    ) -> None:
         super().__init__("; ".join(f"{e.pointer or '/'}: {e.detail}" for e in errors))
         self.errors = list(errors)
         self.title = title
+        self.problem = problem
 
 
-def json_pointer(loc: Iterable[str | int]) -> str:
-    parts = (str(p).replace("~", "~0").replace("/", "~1") for p in loc)
-    return "".join(f"/{p}" for p in parts)
-
-
-def _field_errors(exc: ValidationError) -> list[FieldError]:
+def _field_errors(exc: ValidationError, reading: Reading | None = None) -> list[FieldError]:
     errors = []
     for err in exc.errors(include_url=False):
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "timezone_aware":
             msg = "must carry a timezone offset, e.g. 2025-02-04T10:12:00+02:00"
-        errors.append(FieldError(json_pointer(err["loc"]), msg))
+        loc = err["loc"]
+        errors.append(FieldError(reading.pointer(loc) if reading else json_pointer(loc), msg))
     return errors
 
 
 # --- parsing -----------------------------------------------------------------
 
 
-def parse_article(raw: Any) -> NinjsIn:
-    """Validate a ninjs document; raises Invalid with a pointer for each problem."""
+@dataclass(frozen=True)
+class Parsed:
+    """A validated document: the item in 2.x spellings, and how it was sent."""
+
+    doc: NinjsIn
+    reading: Reading
+    raw: dict[str, Any]
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.reading.dialect
+
+    @property
+    def uri(self) -> str:
+        return self.doc.uri
+
+    @property
+    def type(self) -> ItemType:
+        """The item type; none given is a text story, a 1.x component is text too."""
+        kind = self.doc.type or "text"
+        return "text" if kind == COMPONENT else kind  # type: ignore[return-value]
+
+
+def parse_article(raw: Any) -> Parsed:
+    """Validate a ninjs document in any dialect; raises Invalid with a pointer, into the
+    document as sent, for each problem."""
     if not isinstance(raw, dict):
-        raise Invalid([FieldError("", "a ninjs article must be a JSON object")])
+        raise Invalid([FieldError("", "a ninjs news item must be a JSON object")])
     if nesting_depth(raw, MAX_DEPTH) > MAX_DEPTH:
         raise Invalid([FieldError("", f"the document nests deeper than {MAX_DEPTH} levels")])
+    reading = dialects.canonical(raw)
     try:
-        doc = NinjsIn.model_validate(raw)
+        doc = NinjsIn.model_validate(reading.doc)
     except ValidationError as exc:
-        errors = _field_errors(exc)
-        if not any(e.pointer.startswith(("/headline", "/headlines")) for e in errors):
-            errors += _headline_missing(raw)
+        errors = _field_errors(exc, reading)
+        uri_missing = any(e["loc"] == ("uri",) and e["type"] == "missing" for e in exc.errors())
+        if uri_missing:
+            errors = [
+                FieldError(*_uri_missing(reading)) if e.pointer == "/uri" else e for e in errors
+            ]
+        if not any("headline" in e.pointer for e in errors) and not _has_headline(reading.doc):
+            errors.append(_headline_missing_in(reading.dialect, reading.doc.get("type")))
         raise Invalid(errors) from None
-    if not headline_of(doc):
-        raise Invalid(_headline_missing({}))
-    return doc
+    kind = doc.type or ("event" if "eventdetails" in reading.doc else None)
+    if kind in UNSUPPORTED_TYPES:
+        raise Invalid(
+            [
+                FieldError(
+                    reading.pointer(("type",)) if doc.type else "",
+                    f"galley publishes text, pictures, video, audio, graphics and"
+                    f" packages; {kind} items are not supported",
+                )
+            ],
+            title="unsupported item type",
+            problem=UNSUPPORTED,
+        )
+    parsed = Parsed(doc, reading, raw)
+    if not headline_of(parsed):
+        raise Invalid([_headline_missing(parsed)])
+    return parsed
 
 
-def _headline_missing(raw: dict[str, Any]) -> list[FieldError]:
-    headlines = raw.get("headlines")
-    has = isinstance(raw.get("headline"), str) and raw["headline"].strip()
-    has = has or (isinstance(headlines, list) and any(
-        isinstance(h, dict) and isinstance(h.get("value"), str) and h["value"].strip()
-        for h in headlines))
-    return [] if has else [FieldError("/headlines", "a headline is required (headlines[].value)")]
+def _uri_missing(reading: Reading) -> tuple[str, str]:
+    if reading.dialect == "superdesk":
+        return "/guid", "a news item needs its identifier: guid (or uri)"
+    return "/uri", "a news item needs its identifier: uri"
+
+
+def _headline_missing(parsed: Parsed) -> FieldError:
+    return _headline_missing_in(parsed.dialect, parsed.type)
+
+
+def _headline_missing_in(dialect: Dialect, kind: Any) -> FieldError:
+    if dialect in ("ninjs-1", "superdesk"):
+        return FieldError("/headline", "a headline is required (headline)")
+    if kind in MEDIA_TYPES:
+        return FieldError(
+            "/headlines",
+            "a headline, title or caption is required"
+            " (headlines[].value, title or descriptions[].value)",
+        )
+    return FieldError("/headlines", "a headline is required (headlines[].value)")
+
+
+def _has_headline(doc: dict[str, Any]) -> bool:
+    """Whether an (invalid) document has any headline, title or description to go by."""
+    for key in ("headlines", "descriptions"):
+        entries = doc.get(key)
+        if isinstance(entries, list) and any(
+            isinstance(e, dict) and isinstance(e.get("value"), str) and e["value"].strip()
+            for e in entries
+        ):
+            return True
+    return any(isinstance(doc.get(k), str) and doc[k].strip() for k in ("title", "slugline"))
 
 
 def nesting_depth(value: Any, limit: int) -> int:
@@ -125,14 +212,15 @@ def parse_author(raw: Any) -> AuthorProfile:
         raise Invalid(_field_errors(exc)) from None
 
 
-def content_hash(model: Any) -> str:
+def content_hash(parsed: Parsed | Any) -> str:
     """A stable digest of a validated document: same content, same hash."""
+    model = parsed.doc if isinstance(parsed, Parsed) else parsed
     dumped = model.model_dump(mode="json", by_alias=True)
     canonical = json.dumps(dumped, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# --- picking things out of ninjs ----------------------------------------------
+# --- picking things out of an item ----------------------------------------------
 
 
 def _by_role(items: Sequence[Text], roles: Iterable[str]) -> Text | None:
@@ -140,175 +228,159 @@ def _by_role(items: Sequence[Text], roles: Iterable[str]) -> Text | None:
     return next((t for t in items if (t.role or "").lower() in wanted and t.value.strip()), None)
 
 
-def headline_of(doc: NinjsIn) -> str:
+def _one_line(value: str) -> str:
+    return " ".join(text.html_to_text(value).split()) if "<" in value else " ".join(value.split())
+
+
+def headline_of(parsed: Parsed) -> str:
+    """The main headline, else the first; else the title; a media item falls back to its
+    caption, then anything falls back to its slugline."""
+    doc = parsed.doc
     found = _by_role(doc.headlines, ["main"]) or next(
         (h for h in doc.headlines if h.value.strip()), None
     )
-    text = found.value if found else (doc.headline or "")
-    return " ".join(text.split())
+    if found is not None:
+        return _one_line(found.value)
+    if doc.title and doc.title.strip():
+        return _one_line(doc.title)
+    if parsed.type in MEDIA_TYPES:
+        caption = media.caption_of(doc)
+        if caption:
+            return _cut(caption, MEDIA_CAPTION_HEADLINE)
+    return _one_line(doc.slugline or "")
 
 
-def subheadline_of(doc: NinjsIn) -> str | None:
+def _cut(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def subheadline_of(parsed: Parsed, *, body_from_description: bool) -> str | None:
+    """A sub headline, else a summary description (a standfirst)."""
+    doc = parsed.doc
     found = _by_role(doc.headlines, ["sub", "subheadline", "subtitle"])
-    return " ".join(found.value.split()) if found else None
+    if found is None and parsed.type not in MEDIA_TYPES and not body_from_description:
+        roles = set(SUMMARY_ROLES)
+        if parsed.dialect in ("superdesk", "ninjs-1"):
+            roles |= {"text", "html", "richtext"}  # description_text / description_html
+        found = _by_role(doc.descriptions, roles)
+    return _one_line(found.value) or None if found else None
 
 
-def correction_of(doc: NinjsIn) -> str | None:
+def correction_of(doc: Item) -> str | None:
     """A correction is a `descriptions` entry with role "correction"; its value is shown."""
     found = _by_role(doc.descriptions, [CORRECTION_ROLE])
-    return html_to_text(sanitize_html(found.value)) if found else None
+    return text.html_to_text(text.sanitize_html(found.value)) if found else None
 
 
-def author_names_of(doc: NinjsIn) -> list[str]:
-    names = [p.name.strip() for p in doc.people if p.name and (p.rel or "").lower() == "author"]
-    if names:
-        return names
-    if not doc.by:
-        return []
-    by = re.sub(r"^\s*by\s+", "", doc.by, flags=re.IGNORECASE)
-    return [n.strip() for n in re.split(r",|\s+and\s+|&", by) if n.strip()]
+def contributors_of(doc: Item) -> list[Contributor]:
+    """Authors as the document describes them: Superdesk's `authors`, then ninjs `people`
+    with rel author. One entry per name."""
+    found: dict[str, Contributor] = {}
+    for author in doc.authors:
+        name = " ".join((author.name or "").split())
+        if not name or name.casefold() in found:
+            continue
+        role = author.jobtitle.name if author.jobtitle and author.jobtitle.name else author.role
+        found[name.casefold()] = Contributor(
+            name=name,
+            role=(role or "").strip() or None,
+            bio=text.html_to_text(text.sanitize_html(author.biography)) or None
+            if author.biography
+            else None,
+            avatar_url=author.avatar_url if media.is_web_url(author.avatar_url) else None,
+            uri=author.uri,
+        )
+    for person in doc.people:
+        name = " ".join((person.name or "").split())
+        if name and (person.rel or "").lower() in AUTHOR_RELS and name.casefold() not in found:
+            found[name.casefold()] = Contributor(name=name, uri=person.uri)
+    return list(found.values())
 
 
 def _names(items: Iterable[Any]) -> list[str]:
-    return [n for n in ((i.name or i.literal or "").strip() for i in items) if n]
+    seen: dict[str, str] = {}
+    for item in items:
+        name = " ".join((item.name or item.literal or "").split())
+        if name:
+            seen.setdefault(name.casefold(), name)
+    return list(seen.values())
 
 
-def _is_web_url(url: str | None) -> bool:
-    return bool(url) and urlsplit(url or "").scheme.lower() in {"http", "https"}
+def members_of(doc: Item) -> list[Member]:
+    """A package's items, in its order: every association that names an item."""
+    members = []
+    for association in doc.associations:
+        uri = association.uri or _extra_str(association, "guid")
+        if not uri:
+            continue
+        headline = next((h.value for h in association.headlines if h.value.strip()), None)
+        members.append(
+            Member(
+                uri=uri,
+                group=association.name or "",
+                type=association.type,
+                headline=_one_line(headline) if headline else None,
+            )
+        )
+    return members
 
 
-def lead_image_of(doc: NinjsIn) -> Image | None:
-    pictures = [a for a in doc.associations if (a.type or "picture") == "picture"]
-    chosen = next((a for a in pictures if a.name == "featuremedia"), None)
-    chosen = chosen or next((a for a in pictures if a.renditions), None)
-    return _image(chosen) if chosen else None
+def _extra_str(item: Item, key: str) -> str | None:
+    value = (item.model_extra or {}).get(key)
+    return value if isinstance(value, str) and value.strip() else None
 
 
-def _image(assoc: Association) -> Image | None:
-    renditions = [r for r in assoc.renditions if _is_web_url(r.href)]
-    best = next((r for r in renditions if r.name in ("original", "baseImage")), None)
-    best = best or (renditions[0] if renditions else None)
-    if best is None or best.href is None:
-        return None
-    caption = _by_role(assoc.descriptions, ["caption"]) or next(iter(assoc.descriptions), None)
-    alt = _by_role(assoc.descriptions, ["alt", "alttext", "alt-text"])
-    return Image(
-        href=best.href,
-        caption=html_to_text(sanitize_html(caption.value)) if caption else None,
-        credit=assoc.by,
-        alt=html_to_text(sanitize_html(alt.value)) if alt else None,
-        width=best.width,
-        height=best.height,
-        contenttype=best.contenttype,
-    )
+def _main_member(doc: Item) -> Item | None:
+    """The package's main item, when the package carries it (with a body) itself."""
+    carried = [a for a in doc.associations if a.bodies or a.associations or a.renditions]
+    main = [a for a in carried if (a.name or "").lower().startswith("main")]
+    return (main or carried or [None])[0]
 
 
-def pinned_related_of(doc: NinjsIn) -> list[str]:
+def pinned_related_of(doc: Item) -> list[str]:
     """Editor-pinned stories: associations whose name starts with "related"."""
     return [a.uri for a in doc.associations if a.uri and (a.name or "").startswith("related")]
 
 
 # --- bodies --------------------------------------------------------------------
 
-ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "em", "b",
-    "i", "u", "s", "sub", "sup", "small", "mark", "q", "cite", "abbr", "code", "pre", "span",
-    "figure", "img", "figcaption", "blockquote", "table", "caption", "thead", "tbody", "tfoot",
-    "tr", "th", "td",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "blockquote": {"cite"},
-    "q": {"cite"},
-    "abbr": {"title"},
-    "th": {"colspan", "rowspan", "scope"},
-    "td": {"colspan", "rowspan"},
-}
-URL_SCHEMES = {"http", "https", "mailto"}
-DROP_WITH_CONTENT = {"script", "style", "iframe", "svg", "math", "noscript", "template",
-                     "object", "embed", "title", "textarea", "select", "frameset"}  # fmt: skip
+
+def _candidates(texts: Sequence[Text]) -> list[text.Candidate]:
+    return [text.Candidate(t.value, t.contenttype, t.role) for t in texts]
 
 
-def sanitize_html(markup: str) -> str:
-    """Keep only the allowlisted markup; links get rel="noopener noreferrer"."""
-    return nh3.clean(
-        markup,
-        tags=ALLOWED_TAGS,
-        clean_content_tags=DROP_WITH_CONTENT,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    ).strip()
+def body_of(parsed: Parsed, assets: Collection[str]) -> tuple[str, bool]:
+    """The body as sanitized HTML, and whether a description had to stand in for it."""
+    doc = parsed.doc
+    pushed = media.pushed_hrefs(doc, assets)
 
+    def image_src(src: str) -> str:
+        return pushed.get(src, src)
 
-def text_to_html(text: str) -> str:
-    """Plain text to escaped paragraphs: blank lines split paragraphs, newlines break lines."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
-    return "".join(
-        "<p>" + "<br>".join(html.escape(line.strip()) for line in p.split("\n")) + "</p>"
-        for p in paragraphs
-        if p
-    )
-
-
-_BLOCKS = {"p", "br", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "tr",
-           "td", "th", "caption", "pre", "hr", "ul", "ol", "table", "figure"}  # fmt: skip
-
-
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        self.parts.append("\n" if tag in _BLOCKS else "")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.parts.append("\n" if tag in _BLOCKS else "")
-
-
-def html_to_text(markup: str) -> str:
-    collector = _TextCollector()
-    collector.feed(markup)
-    collector.close()
-    lines = (" ".join(line.split()) for line in "".join(collector.parts).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def _looks_like_html(value: str) -> bool:
-    return re.search(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)", value) is not None
-
-
-def body_html_of(doc: NinjsIn) -> str:
-    """The main body as sanitized HTML, whatever the newsroom sent."""
-    body = _by_role(doc.bodies, ["main"]) or next((b for b in doc.bodies if b.value.strip()), None)
-    if body is not None:
-        kind = (body.contenttype or "").lower()
-        is_html = "html" in kind or (not kind and _looks_like_html(body.value))
-        return sanitize_html(body.value) if is_html else text_to_html(body.value)
-    if doc.body_html:
-        return sanitize_html(doc.body_html)
-    return text_to_html(doc.body_text or "")
-
-
-def reading_minutes(words: int) -> int:
-    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+    chosen = text.choose_body(_candidates(doc.bodies))
+    if chosen is not None:
+        return text.body_html(chosen, image_src), False
+    if parsed.type in MEDIA_TYPES:
+        return "", False
+    if parsed.type == "composite" and (main := _main_member(doc)) is not None:
+        chosen = text.choose_body(_candidates(main.bodies))
+        if chosen is not None:
+            return text.body_html(chosen, image_src), False
+    stand_in = [t for t in doc.descriptions if (t.role or "").lower() not in NOT_TEXT_ROLES]
+    chosen = text.choose_body(_candidates(stand_in))
+    return text.body_html(chosen, image_src), chosen is not None
 
 
 # --- slugs -----------------------------------------------------------------------
 
 
-def slugify(text: str, *, fallback: str = "article", max_length: int = SLUG_MAX) -> str:
+def slugify(value: str, *, fallback: str = "article", max_length: int = SLUG_MAX) -> str:
     """ASCII, lowercase, hyphenated; invisible (zero-width, bidi) characters removed."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in {"Cf", "Cc", "Co", "Cs"})
-    text = anyascii(text).lower().replace("'", "")
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    value = unicodedata.normalize("NFKC", value)
+    value = "".join(ch for ch in value if unicodedata.category(ch) not in {"Cf", "Cc", "Co", "Cs"})
+    value = anyascii(value).lower().replace("'", "")
+    slug = re.sub(r"[^a-z0-9]+", "-", value).strip("-")
     if len(slug) > max_length:
         cut = slug[:max_length]
         slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
@@ -338,23 +410,85 @@ class Decision(StrEnum):
 class Current:
     """What the store holds for a uri."""
 
-    version: int
+    version: int  # galley's ordinal
     content_hash: str
     slug: str
+    source_version: str | None = None  # the newsroom's version string
+    versioncreated: datetime | None = None
 
 
-def decide(current: Current | None, version: int, digest: str) -> Decision:
-    if current is None or version > current.version:
+@dataclass(frozen=True)
+class Incoming:
+    """The version facts of a document just sent."""
+
+    version: str | None
+    versioncreated: datetime | None
+    content_hash: str
+
+
+_NUMERIC = re.compile(r"^\d{1,30}(?:\.\d{1,30}){0,5}$")
+MAX_ORDINAL = 2**53  # the largest newsroom version used as galley's ordinal as it is
+
+
+def _numeric(version: str | None) -> tuple[int, ...] | None:
+    """ "3" -> (3,), "2.10" -> (2, 10); None for a version that is not numbers."""
+    if not version or not _NUMERIC.match(version):
+        return None
+    return tuple(int(p) for p in version.split("."))
+
+
+def _cmp(a: Any, b: Any) -> int:
+    return (a > b) - (a < b)
+
+
+def order(current: Current, incoming: Incoming) -> int | None:
+    """How the incoming version stands to the stored one: 1 newer, 0 the same version,
+    -1 older, None when the two cannot be ordered (then arrival order decides).
+
+    Numeric versions ("1", "2", "10", "2.1") compare as numbers; equal version strings
+    are the same version; otherwise `versioncreated` decides when both have it.
+    """
+    a, b = _numeric(incoming.version), _numeric(current.source_version)
+    if a is not None and b is not None:
+        return _cmp(a, b)
+    if incoming.version is not None and incoming.version == current.source_version:
+        return 0
+    if incoming.versioncreated is not None and current.versioncreated is not None:
+        return _cmp(incoming.versioncreated, current.versioncreated)
+    return None
+
+
+def decide(current: Current | None, incoming: Incoming) -> Decision:
+    if current is None:
         return Decision.ACCEPTED
-    if version < current.version:
+    standing = order(current, incoming)
+    if standing is None:
+        same = incoming.content_hash == current.content_hash
+        return Decision.DUPLICATE if same else Decision.ACCEPTED
+    if standing > 0:
+        return Decision.ACCEPTED
+    if standing < 0:
         return Decision.STALE
-    return Decision.DUPLICATE if digest == current.content_hash else Decision.CONFLICT
+    return (
+        Decision.DUPLICATE if incoming.content_hash == current.content_hash else Decision.CONFLICT
+    )
 
 
-def lifecycle_of(doc: NinjsIn, *, seen_before: bool) -> Lifecycle:
-    if doc.pubstatus in ("canceled", "withheld"):
+def ordinal(current: Current | None, version: str | None) -> int:
+    """galley's version number for an accepted version: the newsroom's own when it is a
+    whole number above the stored one, else one more than the stored one (1 at first)."""
+    numeric = _numeric(version)
+    floor = current.version + 1 if current is not None else 1
+    if numeric is not None and len(numeric) == 1 and numeric[0] <= MAX_ORDINAL:
+        if current is None or numeric[0] >= floor:
+            return numeric[0]
+    return floor
+
+
+def lifecycle_of(parsed: Parsed, *, seen_before: bool) -> Lifecycle:
+    if parsed.doc.pubstatus in ("canceled", "withheld"):
         return "killed"
-    if correction_of(doc):
+    if correction_of(parsed.doc):
         return "corrected"
     return "updated" if seen_before else "published"
 
@@ -372,47 +506,85 @@ def visibility(article: Article, now: datetime) -> str:
 
 # --- normalizing -------------------------------------------------------------------
 
+_BODY_KEYS = re.compile(r"^body_[A-Za-z0-9_]+$")
 
-def _passthrough(doc: NinjsIn, body_html: str) -> dict[str, Any]:
-    """The accepted ninjs, with the body replaced by its sanitized form."""
-    data = doc.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    for key in ("body_html", "body_text"):
-        data.pop(key, None)
+
+def _passthrough(raw: dict[str, Any], body_html: str) -> dict[str, Any]:
+    """The document as sent, with its bodies replaced by the one sanitized body."""
+    data = {k: v for k, v in raw.items() if k != "bodies" and not _BODY_KEYS.match(str(k))}
     data["bodies"] = [{"role": "main", "contenttype": "text/html", "value": body_html}]
     return data
 
 
-def normalize(doc: NinjsIn, *, source: str, slug: str = "", lifecycle: Lifecycle = "published"
-              ) -> Article:
-    """The Article for a validated document (slug and lifecycle depend on history)."""
-    body_html = body_html_of(doc)
-    body_text = html_to_text(body_html)
-    words = len(body_text.split())
+def _content_missing(parsed: Parsed) -> FieldError:
+    if parsed.type in MEDIA_TYPES:
+        where = "/renditions"
+        return FieldError(
+            where,
+            f"a {parsed.type} needs a rendition with an http(s) href or a"
+            " file pushed to /v1/assets (its media id)",
+        )
+    where = "/body_html" if parsed.dialect in ("ninjs-1", "superdesk") else "/bodies"
+    return FieldError(where, "a story needs a body (or a picture) to be published")
+
+
+def normalize(
+    parsed: Parsed,
+    *,
+    source: str,
+    slug: str = "",
+    lifecycle: Lifecycle = "published",
+    version: int | None = None,
+    assets: Collection[str] = frozenset(),
+) -> Article:
+    """The Article for a validated document (slug, lifecycle and galley's version depend
+    on history; `assets` are the media ids galley holds). Raises Invalid when the item
+    has nothing to show."""
+    doc, kind = parsed.doc, parsed.type
+    html, from_description = body_of(parsed, assets)
+    shown = media.media_of(doc, kind, assets) if kind in MEDIA_TYPES else None  # type: ignore[arg-type]
+    lead = media.lead_image_of(doc, assets) if kind not in MEDIA_TYPES else None
+    if lead is None and kind == "composite" and (main := _main_member(doc)) is not None:
+        lead = media.lead_image_of(main, assets)
+    killed = doc.pubstatus in ("canceled", "withheld")
+    if not killed and not (html or shown or lead):
+        raise Invalid([_content_missing(parsed)])
+    body_text = text.html_to_text(html)
+    counted = text.count(body_text)
+    contributors = contributors_of(doc)
     return Article(
         uri=doc.uri,
-        version=doc.version,
+        version=version if version is not None else ordinal(None, doc.version),
         slug=slug,
         source=source,
+        type=kind,
+        dialect=parsed.dialect,
+        source_version=doc.version,
         lifecycle=lifecycle,
         pubstatus=doc.pubstatus,
         language=doc.language,
-        headline=headline_of(doc),
-        subheadline=subheadline_of(doc),
-        byline=doc.by,
-        author_names=author_names_of(doc),
+        headline=headline_of(parsed),
+        subheadline=subheadline_of(parsed, body_from_description=from_description),
+        byline=" ".join(doc.by.split()) if doc.by and doc.by.strip() else None,
+        author_names=[c.name for c in contributors],
+        contributors=contributors,
         subjects=_names(doc.subjects),
         genres=_names(doc.genres),
-        body_html=body_html,
+        body_html=html,
         body_text=body_text,
-        word_count=words,
-        reading_minutes=reading_minutes(words),
-        lead_image=lead_image_of(doc),
+        word_count=counted.total,
+        reading_minutes=text.reading_minutes(counted, doc.language),
+        lead_image=lead,
+        media=shown,
+        members=members_of(doc) if kind == "composite" else [],
+        copyright=media.copyright_of(doc),
         correction=correction_of(doc),
         firstcreated=doc.firstcreated,
+        firstpublished=doc.firstpublished,
         versioncreated=doc.versioncreated,
         embargoed=doc.embargoed,
         publish_at=doc.publish_at,
         pinned_related=pinned_related_of(doc),
         related_opt_out=doc.related_opt_out,
-        ninjs=_passthrough(doc, body_html),
+        ninjs=_passthrough(parsed.raw, html),
     )

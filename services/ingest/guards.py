@@ -1,7 +1,9 @@
-"""What stands before the door: API keys, per-source rate limits, the body reader."""
+"""What stands before the door: API keys or Superdesk's body signature, per-source rate
+limits, the body reader."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -18,6 +20,7 @@ from services.ingest.problems import Problem
 
 LOCAL_SOURCE = "local"
 JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+SIGNATURE_HEADER = "x-superdesk-signature"  # sha1=<hex HMAC-SHA1 of the body>
 
 
 # --- authentication -------------------------------------------------------------------
@@ -32,16 +35,25 @@ def _is_loopback(host: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Gatekeeper:
-    """Bearer API keys per newsroom source; with none configured, loopback only."""
+    """API keys per newsroom source, sent as a bearer token, or used as the secret of
+    Superdesk's body signature; with no keys configured, loopback clients only."""
 
     keys: dict[str, str]  # key -> source
 
-    def source_for(self, request: Request) -> str:
+    def signed(self, request: Request) -> bool:
+        """Whether the request authenticates by signing its body (read it first)."""
+        return bool(self.keys) and SIGNATURE_HEADER in request.headers
+
+    def source_for(self, request: Request, body: bytes | None = None) -> str:
+        """The source posting; `body` is needed for a signed request."""
         if not self.keys:
             if _is_loopback(request.client.host if request.client else None):
                 return LOCAL_SOURCE
             raise Problem(403, "loopback-only", "Forbidden",
                           "no API keys are configured, so only loopback clients may post")
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if signature is not None:
+            return self._by_signature(signature, body or b"")
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() == "bearer" and token:
@@ -49,8 +61,22 @@ class Gatekeeper:
                 if hmac.compare_digest(key.encode(), token.encode()):
                     return source
         raise Problem(401, "unauthorized", "Unauthorized",
-                      "send a valid API key as 'Authorization: Bearer <key>'",
+                      "send a valid API key as 'Authorization: Bearer <key>', or sign the body"
+                      f" ('{SIGNATURE_HEADER}: sha1=<HMAC-SHA1 of the body with the key>')",
                       headers={"WWW-Authenticate": 'Bearer realm="galley-ingest"'})
+
+    def _by_signature(self, signature: str, body: bytes) -> str:
+        algorithm, _, digest = signature.strip().partition("=")
+        if algorithm.lower() == "sha1" and digest:
+            given = digest.strip().lower().encode()
+            for key, source in self.keys.items():
+                expected = hmac.new(key.encode(), body, hashlib.sha1).hexdigest().encode()
+                if hmac.compare_digest(expected, given):
+                    return source
+        raise Problem(401, "bad-signature", "Unauthorized",
+                      f"the {SIGNATURE_HEADER} header does not match the body: it must be"
+                      " sha1=<hex HMAC-SHA1 of the exact body bytes, keyed with the source's"
+                      " key in INGEST_API_KEYS>")
 
 
 # --- rate limiting ------------------------------------------------------------------------
@@ -65,22 +91,30 @@ class RateLimiter:
     clock: Callable[[], float] = time.monotonic
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def wait_time(self, source: str) -> float:
-        """Take a token; 0.0 if allowed, else the seconds until one is available."""
+    def _refilled(self, source: str) -> tuple[float, float]:
         now = self.clock()
         tokens, last = self._buckets.get(source, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens >= 1.0:
-            self._buckets[source] = (tokens - 1.0, now)
-            return 0.0
-        self._buckets[source] = (tokens, now)
-        return (1.0 - tokens) / self.rate
+        return min(float(self.burst), tokens + (now - last) * self.rate), now
 
-    def check(self, source: str) -> None:
+    def wait_time(self, source: str) -> float:
+        """0.0 if the source may send now, else the seconds until it may (takes nothing)."""
+        tokens, now = self._refilled(source)
+        self._buckets[source] = (tokens, now)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
+    def spend(self, source: str) -> None:
+        """Take a token for a request that was accepted (a refused one costs nothing)."""
+        tokens, now = self._refilled(source)
+        self._buckets[source] = (max(0.0, tokens - 1.0), now)
+
+    def check(self, source: str, *, status: int = 429) -> None:
+        """Refuse when the source is over its rate. A sender that never retries a 4xx
+        (Superdesk's HTTP Push) is told 503, which it retries."""
         wait = self.wait_time(source)
         if wait > 0:
             retry = max(1, math.ceil(wait))
-            raise Problem(429, "rate-limited", "Too many requests",
+            raise Problem(status, "rate-limited",
+                          "Too many requests" if status == 429 else "Busy, retry later",
                           f"source {source!r} is over its rate limit; retry in {retry} s",
                           headers={"Retry-After": str(retry)})
 

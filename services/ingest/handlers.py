@@ -5,17 +5,23 @@ Both translate their input, call `intake`, and translate the outcome back.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from faststream.redis import RedisBroker
+from prometheus_client import Counter
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.ingest import domain, intake
+from services.ingest import dialects, domain, intake
+from services.ingest.assets import AssetRefused, Upload
 from services.ingest.domain import Decision, Invalid
 from services.ingest.guards import (
     Gatekeeper,
@@ -25,7 +31,7 @@ from services.ingest.guards import (
     read_limited,
 )
 from services.ingest.intake import Clock, Outcome
-from services.ingest.problems import Problem
+from services.ingest.problems import Problem, invalid_problem
 from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope
@@ -38,20 +44,47 @@ log = logging.getLogger("galley.ingest")
 # --- HTTP ------------------------------------------------------------------------------
 
 
+REJECTED = Counter("galley_ingest_rejected",
+                   "Submissions ingest refused, by problem type and door", ["reason", "door"])
+
+
 @dataclass(frozen=True)
 class HttpDoor:
     gate: Gatekeeper
     limiter: RateLimiter
     max_body_bytes: int
     now: Clock
+    max_asset_bytes: int = 20 * 1024 * 1024
+    site_url: str = ""
 
-    async def admit(self, request: Request) -> tuple[str, Any]:
-        """Auth, rate limit, content type, size, JSON: (source, document) or a Problem."""
-        source = self.gate.source_for(request)
-        self.limiter.check(source)
-        check_content_type(request)
-        body = await read_limited(request, self.max_body_bytes)
-        return source, parse_json(body, domain.MAX_DEPTH)
+    async def admit(self, request: Request, *, json_body: bool = True) -> tuple[str, bytes]:
+        """Auth (bearer key, or Superdesk's signature of the body), rate, content type,
+        size: (source, body) or a Problem. A refused request does not use up the rate."""
+        signed = self.gate.signed(request)
+        source = None
+        if not signed:
+            source = self.gate.source_for(request)
+            request.state.source = source
+            self.limiter.check(source)
+        if json_body:
+            check_content_type(request)
+        limit = self.max_body_bytes if json_body else self.max_asset_bytes + MULTIPART_SLACK
+        body = await read_limited(request, limit)
+        if signed:
+            source = self.gate.source_for(request, body)
+            request.state.source = source
+            self.limiter.check(source, status=503)  # Superdesk retries a 5xx, never a 4xx
+        assert source is not None
+        return source, body
+
+    def accepted(self, request: Request) -> None:
+        self.limiter.spend(request.state.source)
+
+    def page_url(self, slug: str) -> str:
+        return self.site_url.rstrip("/") + names.article_path(slug)
+
+
+MULTIPART_SLACK = 64 * 1024  # room for a multipart body's own headers and fields
 
 
 def _store(request: Request) -> IngestStore:
@@ -59,20 +92,118 @@ def _store(request: Request) -> IngestStore:
     return store
 
 
-def _article_answer(outcome: Outcome) -> JSONResponse:
+def _article_answer(outcome: Outcome, door: HttpDoor) -> JSONResponse:
     body: dict[str, Any] = {"status": outcome.decision.value, "uri": outcome.uri,
-                            "version": outcome.version}
+                            "version": outcome.version, "source_version": outcome.source_version,
+                            "dialect": outcome.dialect}
     if outcome.decision is Decision.CONFLICT:
         raise Problem(409, "version-conflict", "Version conflict",
-                      f"version {outcome.version} of {outcome.uri} was already accepted with"
-                      " different content; send it as a new version",
-                      uri=outcome.uri, version=outcome.version)
+                      f"version {outcome.source_version} of {outcome.uri} was already accepted"
+                      " with different content; send it as a new version",
+                      uri=outcome.uri, version=outcome.source_version)
+    if outcome.slug:
+        body.update(slug=outcome.slug, url=door.page_url(outcome.slug),
+                    path=names.article_path(outcome.slug))
     if outcome.article is None:
         return JSONResponse({**body, "current_version": outcome.current_version}, 200)
     article = outcome.article
     visible_from = article.visible_from.isoformat() if article.visible_from else None
-    body.update(slug=article.slug, lifecycle=article.lifecycle, visible_from=visible_from)
+    body.update(type=article.type, lifecycle=article.lifecycle, visible_from=visible_from)
     return JSONResponse(body, 202, headers={"Location": f"/v1/articles/{article.slug}"})
+
+
+def _problem_of(exc: Exception) -> Problem:
+    if isinstance(exc, Invalid):
+        return invalid_problem(exc)
+    if isinstance(exc, AssetRefused):
+        return Problem(exc.status, exc.problem, "The file was not kept", exc.detail)
+    assert isinstance(exc, Problem)
+    return exc
+
+
+async def _refusing(request: Request, door: HttpDoor,
+                    work: Callable[[], Awaitable[JSONResponse]]) -> JSONResponse:
+    """Run a submission; a refusal is logged with its reason and source, counted, sent on
+    `articles.rejected` (not for failed authentication: anyone can cause those), and
+    answered as problem+json."""
+    try:
+        return await work()
+    except (Problem, Invalid, AssetRefused) as exc:
+        problem = _problem_of(exc)
+        await _record_refusal(request, problem, door.now)
+        raise problem from None
+
+
+async def _record_refusal(request: Request, problem: Problem, now: Clock) -> None:
+    source = getattr(request.state, "source", None)
+    uri = getattr(request.state, "uri", None)
+    REJECTED.labels(problem.kind, "http").inc()
+    client = request.client.host if request.client else "?"
+    log.warning("refused %s %s from %s: %s %s: %s", request.method, request.url.path,
+                source or f"unauthenticated client {client}",
+                problem.status, problem.kind, problem.detail,
+                extra={"uri": uri} if uri else None)
+    if problem.status in (401, 403) or source is None:
+        return
+    try:
+        await intake.reject(_store(request), Rejection(
+            reason=f"{problem.status} {problem.kind}: {problem.detail}"[:2000],
+            errors=list(problem.extra.get("errors", []))[:100], uri=uri, source=source,
+            door="http", status=problem.status, problem=problem.kind,
+            dialect=getattr(request.state, "dialect", None)), now=now)
+    except Exception:  # the refusal still stands; only its announcement failed
+        log.exception("could not queue article.rejected for a refused request")
+
+
+def _uri_of(document: Any) -> str | None:
+    if isinstance(document, dict):
+        for key in ("uri", "guid"):
+            if isinstance(document.get(key), str):
+                return str(document[key])[:1000]
+    return None
+
+
+async def _multipart(request: Request, body: bytes) -> Upload:
+    """The media_id, file and declared type of Superdesk's multipart asset upload."""
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body
+
+    try:
+        form = await MultiPartParser(request.headers, chunks(), max_files=2, max_fields=10,
+                                     max_part_size=1024 * 1024).parse()
+    except (MultiPartException, ValueError) as exc:
+        raise Problem(400, "malformed-multipart", "Malformed multipart body", str(exc)) from None
+    try:
+        media_id = form.get("media_id")
+        media = form.get("media")
+        if not isinstance(media_id, str) or not media_id.strip():
+            raise Problem(422, "invalid-asset", "The file was not kept",
+                          "the form needs a media_id field", errors=[
+                              {"pointer": "/media_id", "detail": "required"}])
+        request.state.uri = media_id
+        if isinstance(media, UploadFile):
+            content = await media.read()
+            declared = form.get("mime_type") or media.content_type
+        elif isinstance(media, str) and media:
+            content = _base64(media)  # Eve's convention: the file as a base64 field
+            declared = form.get("mime_type")
+        else:
+            raise Problem(422, "invalid-asset", "The file was not kept",
+                          "the form needs the file in a media field", errors=[
+                              {"pointer": "/media", "detail": "required"}])
+        return Upload(media_id=media_id.strip(), content=content,
+                      declared=declared if isinstance(declared, str) else None,
+                      source=request.state.source)
+    finally:
+        await form.close()
+
+
+def _base64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(422, "invalid-asset", "The file was not kept",
+                      "the media field is neither a file nor base64") from None
 
 
 def api_router(door: HttpDoor) -> APIRouter:
@@ -80,18 +211,61 @@ def api_router(door: HttpDoor) -> APIRouter:
 
     @router.post("/articles", status_code=202)
     async def post_article(request: Request) -> JSONResponse:
-        source, document = await door.admit(request)
-        outcome = await intake.submit_article(_store(request), document, source=source,
-                                              now=door.now)
-        return _article_answer(outcome)
+        async def work() -> JSONResponse:
+            source, body = await door.admit(request)
+            document = parse_json(body, domain.MAX_DEPTH)
+            request.state.uri = _uri_of(document)
+            request.state.dialect = (dialects.detect(document) if isinstance(document, dict)
+                                     else None)
+            outcome = await intake.submit_article(_store(request), document, source=source,
+                                                  now=door.now)
+            answer = _article_answer(outcome, door)
+            door.accepted(request)
+            return answer
+
+        return await _refusing(request, door, work)
 
     @router.post("/authors", status_code=202)
     async def post_author(request: Request) -> JSONResponse:
-        source, document = await door.admit(request)
-        profile, changed = await intake.submit_author(_store(request), document, source=source,
-                                                      now=door.now)
-        return JSONResponse({"status": "accepted" if changed else "unchanged",
-                             "slug": profile.slug}, 202 if changed else 200)
+        async def work() -> JSONResponse:
+            source, body = await door.admit(request)
+            document = parse_json(body, domain.MAX_DEPTH)
+            profile, changed = await intake.submit_author(_store(request), document,
+                                                          source=source, now=door.now)
+            door.accepted(request)
+            return JSONResponse({"status": "accepted" if changed else "unchanged",
+                                 "slug": profile.slug}, 202 if changed else 200)
+
+        return await _refusing(request, door, work)
+
+    @router.post("/assets", status_code=201)
+    async def post_asset(request: Request) -> JSONResponse:
+        """A media file, as Superdesk's HTTP Push uploads it (multipart: media_id, media,
+        optionally mime_type and filemeta), kept and served by the site at /media/<id>."""
+        async def work() -> JSONResponse:
+            _, body = await door.admit(request, json_body=False)
+            upload = await _multipart(request, body)
+            asset, changed = await intake.submit_asset(
+                _store(request), upload, max_bytes=door.max_asset_bytes, now=door.now)
+            door.accepted(request)
+            return JSONResponse({"status": "stored" if changed else "unchanged",
+                                 "media_id": asset.media_id, "mime_type": asset.mime_type,
+                                 "size": asset.size, "sha256": asset.sha256,
+                                 "href": names.media_path(asset.media_id)},
+                                201 if changed else 200)
+
+        return await _refusing(request, door, work)
+
+    @router.get("/assets/{media_id:path}")
+    async def asset_status(media_id: str, request: Request) -> JSONResponse:
+        """200 when galley holds the file, 404 when not: Superdesk asks before uploading,
+        without credentials, so the answer says no more than that (no content)."""
+        if not door.gate.keys:
+            door.gate.source_for(request)  # loopback only, as for every route
+        info = await _store(request).asset_info(media_id)
+        if info is None:
+            raise Problem(404, "not-found", "Not found", f"no file with media id {media_id!r}")
+        return JSONResponse({**info, "href": names.media_path(media_id)})
 
     @router.get("/articles/{key:path}")
     async def article_status(key: str, request: Request) -> JSONResponse:
@@ -101,6 +275,8 @@ def api_router(door: HttpDoor) -> APIRouter:
             raise Problem(404, "not-found", "Not found", f"no article with uri or slug {key!r}")
         return JSONResponse({
             "uri": article.uri, "slug": article.slug, "version": article.version,
+            "source_version": article.source_version, "type": article.type,
+            "dialect": article.dialect, "url": door.page_url(article.slug),
             "lifecycle": article.lifecycle, "source": article.source,
             "state": domain.visibility(article, door.now()),
             "visible_from": article.visible_from.isoformat() if article.visible_from else None,
@@ -131,8 +307,7 @@ def _uri_in(fields: Mapping[str, str]) -> str | None:
         data = json.loads(fields.get("data", ""))
     except (ValueError, RecursionError):
         return None
-    uri = data.get("uri") if isinstance(data, dict) else None
-    return uri if isinstance(uri, str) else None
+    return _uri_of(data)
 
 
 @dataclass
@@ -154,34 +329,39 @@ class StreamDoor:
             outcome = await intake.submit_article(self.store(), event.data, source=event.source,
                                                   now=self.now)
         except Invalid as exc:
-            await self.refuse(event, f"invalid: {exc}", [e.as_dict() for e in exc.errors])
+            await self.refuse(event, f"{exc.problem}: {exc}", [e.as_dict() for e in exc.errors],
+                              problem=exc.problem)
             return
         if outcome.decision is Decision.CONFLICT:
-            await self.refuse(event, f"conflict: version {outcome.version} of {outcome.uri} was"
-                              " already accepted with different content", [])
+            await self.refuse(event, f"conflict: version {outcome.source_version} of"
+                              f" {outcome.uri} was already accepted with different content", [],
+                              problem="version-conflict")
 
     async def on_author(self, event: Envelope[dict[str, Any]]) -> None:
         try:
             await intake.submit_author(self.store(), event.data, source=event.source,
                                        now=self.now)
         except Invalid as exc:
-            await self.refuse(event, f"invalid: {exc}", [e.as_dict() for e in exc.errors])
+            await self.refuse(event, f"{exc.problem}: {exc}", [e.as_dict() for e in exc.errors],
+                              problem=exc.problem)
 
     async def refuse(self, event: Envelope[dict[str, Any]], reason: str,
-                     errors: list[dict[str, Any]]) -> None:
+                     errors: list[dict[str, Any]], *, problem: str) -> None:
         entry_id = _entry_id(self.broker)
         await self.dead_letters().park(event.to_fields(), reason=reason, entry_id=entry_id,
                                        stream=names.NEWSROOM_SUBMISSIONS,
                                        group=names.INGEST_GROUP)
-        uri = event.data.get("uri") if isinstance(event.data.get("uri"), str) else None
+        REJECTED.labels(problem, "stream").inc()
         await intake.reject(self.store(), Rejection(
-            reason=reason, errors=errors, uri=uri, entry_id=entry_id, source=event.source,
-        ), now=self.now)
+            reason=reason, errors=errors, uri=_uri_of(event.data), entry_id=entry_id,
+            source=event.source, door="stream", problem=problem,
+            dialect=dialects.detect(event.data)), now=self.now)
         log.warning("refused entry %s from %s: %s", entry_id, event.source, reason)
 
     async def on_parked(self, fields: Mapping[str, str], reason: str,
                         entry_id: str | None) -> None:
         """An entry the consumer could not even decode: say so downstream."""
+        REJECTED.labels("undecodable-entry", "stream").inc()
         await intake.reject(self.store(), Rejection(
             reason=reason, uri=_uri_in(fields), entry_id=entry_id, source=fields.get("source"),
-        ), now=self.now)
+            door="stream", problem="undecodable-entry"), now=self.now)

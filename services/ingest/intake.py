@@ -14,13 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from services.ingest import domain
+from services.ingest.assets import Upload, check
 from services.ingest.domain import Decision
+from services.ingest.ninjs import Item
 from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.db import run_sync
 from shared.infra.outbox import enqueue, enqueue_sync
-from shared.models import Article, AuthorProfile, Rejection
+from shared.models import Article, Asset, AuthorProfile, Rejection
 
 log = logging.getLogger("galley.ingest")
 
@@ -32,46 +34,90 @@ SOURCE = names.source_of(names.INGEST)
 class Outcome:
     decision: Decision
     uri: str
-    version: int
+    version: int  # galley's version: the accepted one, else the stored one
     current_version: int
     article: Article | None = None  # set when accepted
+    source_version: str | None = None  # the newsroom's version as sent
+    dialect: str | None = None
+    slug: str | None = None  # the story's slug (also when nothing changed)
+
+
+def referenced_media(doc: Item) -> set[str]:
+    """Every media id the item's and its associations' renditions name."""
+    found: set[str] = set()
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        found.update(r.media for r in item.renditions if r.media)
+        stack.extend(item.associations)
+    return found
 
 
 async def submit_article(store: IngestStore, raw: Any, *, source: str, now: Clock) -> Outcome:
-    """Accept one ninjs version; raises domain.Invalid when the document is wrong."""
-    doc = domain.parse_article(raw)
-    draft = domain.normalize(doc, source=source)
-    digest = domain.content_hash(doc)
+    """Accept one ninjs version in any dialect; raises domain.Invalid when the document is
+    wrong (or has nothing to show)."""
+    parsed = domain.parse_article(raw)
+    assets = await store.held_assets(referenced_media(parsed.doc))
+    draft = domain.normalize(parsed, source=source, assets=assets)
+    incoming = domain.Incoming(parsed.doc.version, parsed.doc.versioncreated,
+                               domain.content_hash(parsed))
     at = now()
     async with store.db.transaction() as conn:
-        outcome = await run_sync(conn, _accept_article, doc, draft, digest, source, at)
+        outcome = await run_sync(conn, _accept_article, parsed, draft, incoming, source, at)
     if outcome.decision is Decision.STALE:
         log.warning("stale version %s of %s (stored: %s) ignored",
-                    outcome.version, outcome.uri, outcome.current_version)
+                    outcome.source_version, outcome.uri, outcome.current_version)
     if outcome.article is not None:
         store.on_enqueued()
     return outcome
 
 
-def _accept_article(conn: sqlite3.Connection, doc: Any, draft: Article, digest: str,
-                    source: str, at: datetime) -> Outcome:
+def _accept_article(conn: sqlite3.Connection, parsed: domain.Parsed, draft: Article,
+                    incoming: domain.Incoming, source: str, at: datetime) -> Outcome:
     """The transaction's body, on SQLite's thread: decide, fix the slug, store, queue."""
-    current = IngestStore.current(conn, doc.uri)
-    decision = domain.decide(current, doc.version, digest)
+    uri = parsed.uri
+    current = IngestStore.current(conn, uri)
+    decision = domain.decide(current, incoming)
     if current is not None and decision is not Decision.ACCEPTED:
         if decision is Decision.STALE:
-            IngestStore.record_stale(conn, doc.uri, doc.version, current.version, source, at)
-        return Outcome(decision, doc.uri, doc.version, current.version)
+            IngestStore.record_stale(conn, uri, incoming.version, current.version, source, at)
+        return Outcome(decision, uri, current.version, current.version,
+                       source_version=incoming.version, dialect=parsed.dialect,
+                       slug=current.slug)
+    version = domain.ordinal(current, incoming.version)
     slug = current.slug if current else IngestStore.free_slug(
-        conn, domain.slugify(draft.headline), doc.uri)
-    lifecycle = domain.lifecycle_of(doc, seen_before=current is not None)
-    article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle,
+        conn, domain.slugify(draft.headline), uri)
+    lifecycle = domain.lifecycle_of(parsed, seen_before=current is not None)
+    article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle, "version": version,
                                          "accepted_at": at})
-    IngestStore.save_version(conn, article, digest, at)
+    IngestStore.save_version(conn, article, incoming.content_hash, at)
     enqueue_sync(conn, names.ARTICLES_INGESTED, Envelope[Article](
         source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at,
         data=article))
-    return Outcome(decision, doc.uri, doc.version, doc.version, article)
+    return Outcome(decision, uri, version, version, article, incoming.version, parsed.dialect,
+                   slug)
+
+
+async def submit_asset(store: IngestStore, upload: Upload, *, max_bytes: int,
+                       now: Clock) -> tuple[Asset, bool]:
+    """Keep a pushed media file and send it on to the site; (asset, False) when galley
+    already held the same bytes. Raises AssetRefused when the file is not kept."""
+    asset = check(upload, max_bytes)
+    at = now()
+    async with store.db.transaction() as conn:
+        changed = await run_sync(conn, _keep_asset, asset, upload.content, at)
+    if changed:
+        store.on_enqueued()
+    return asset, changed
+
+
+def _keep_asset(conn: sqlite3.Connection, asset: Asset, content: bytes, at: datetime) -> bool:
+    if IngestStore.asset_sha256(conn, asset.media_id) == asset.sha256:
+        return False
+    IngestStore.save_asset(conn, asset, content, at)
+    enqueue_sync(conn, names.ASSETS_STORED, Envelope[Asset](
+        source=SOURCE, type=names.ASSET_STORED, subject=asset.media_id, time=at, data=asset))
+    return True
 
 
 async def submit_author(store: IngestStore, raw: Any, *, source: str, now: Clock

@@ -1,11 +1,11 @@
 """Ingest's SQLite state: current article per uri, every accepted version, stale
-versions, author profiles, and the outbox of events to relay."""
+versions, author profiles, pushed media files, and the outbox of events to relay."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,18 +15,20 @@ import aiosqlite
 from services.ingest.domain import Current, slug_candidates
 from shared.infra.db import Database
 from shared.infra.outbox import OUTBOX_SCHEMA
-from shared.models import Article, AuthorProfile
+from shared.models import Article, Asset, AuthorProfile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     uri TEXT PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
-    version INTEGER NOT NULL,
+    version INTEGER NOT NULL,   -- galley's ordinal
     content_hash TEXT NOT NULL,
     lifecycle TEXT NOT NULL,
     source TEXT NOT NULL,
     article TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    source_version TEXT,        -- the newsroom's version string
+    versioncreated TEXT         -- ISO 8601, as the newsroom dated the version
 );
 CREATE TABLE IF NOT EXISTS article_versions (
     uri TEXT NOT NULL,
@@ -35,6 +37,7 @@ CREATE TABLE IF NOT EXISTS article_versions (
     lifecycle TEXT NOT NULL,
     source TEXT NOT NULL,
     received_at TEXT NOT NULL,
+    source_version TEXT,
     PRIMARY KEY (uri, version)
 );
 CREATE TABLE IF NOT EXISTS stale_versions (
@@ -46,6 +49,15 @@ CREATE TABLE IF NOT EXISTS stale_versions (
     received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS stale_by_uri ON stale_versions(uri);
+CREATE TABLE IF NOT EXISTS assets (
+    media_id TEXT PRIMARY KEY,
+    mime_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content BLOB NOT NULL,
+    source TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS authors (
     slug TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
@@ -65,7 +77,14 @@ class IngestStore:
 
     @classmethod
     async def open(cls, path: str | Path) -> IngestStore:
-        return cls(await Database.open(path, schema=[SCHEMA, OUTBOX_SCHEMA]))
+        db = await Database.open(path, schema=[SCHEMA, OUTBOX_SCHEMA])
+        # a database from before the newsroom's own version was kept: its versions were
+        # whole numbers, which is what galley's ordinal held
+        await db.add_columns("articles", {"source_version": "TEXT", "versioncreated": "TEXT"},
+                             ["UPDATE articles SET source_version = CAST(version AS TEXT)"])
+        await db.add_columns("article_versions", {"source_version": "TEXT"},
+                             ["UPDATE article_versions SET source_version = CAST(version AS TEXT)"])
+        return cls(db)
 
     async def close(self) -> None:
         await self.db.close()
@@ -78,8 +97,12 @@ class IngestStore:
     @staticmethod
     def current(conn: sqlite3.Connection, uri: str) -> Current | None:
         row = conn.execute(
-            "SELECT version, content_hash, slug FROM articles WHERE uri = ?", (uri,)).fetchone()
-        return Current(row[0], row[1], row[2]) if row else None
+            "SELECT version, content_hash, slug, source_version, versioncreated FROM articles"
+            " WHERE uri = ?", (uri,)).fetchone()
+        if row is None:
+            return None
+        created = datetime.fromisoformat(row[4]) if row[4] else None
+        return Current(row[0], row[1], row[2], row[3], created)
 
     @staticmethod
     def free_slug(conn: sqlite3.Connection, base: str, uri: str) -> str:
@@ -94,29 +117,34 @@ class IngestStore:
     def save_version(conn: sqlite3.Connection, article: Article, digest: str,
                      now: datetime) -> None:
         at = now.isoformat()
+        created = article.versioncreated.isoformat() if article.versioncreated else None
         conn.execute(
             "INSERT INTO articles(uri, slug, version, content_hash, lifecycle, source, article,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " updated_at, source_version, versioncreated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(uri) DO UPDATE SET version = excluded.version,"
             " content_hash = excluded.content_hash, lifecycle = excluded.lifecycle,"
             " source = excluded.source, article = excluded.article,"
-            " updated_at = excluded.updated_at",
+            " updated_at = excluded.updated_at, source_version = excluded.source_version,"
+            " versioncreated = excluded.versioncreated",
             (article.uri, article.slug, article.version, digest, article.lifecycle,
-             article.source, article.model_dump_json(), at),
+             article.source, article.model_dump_json(), at, article.source_version, created),
         )
         conn.execute(
             "INSERT INTO article_versions(uri, version, content_hash, lifecycle, source,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (article.uri, article.version, digest, article.lifecycle, article.source, at),
+            " received_at, source_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (article.uri, article.version, digest, article.lifecycle, article.source, at,
+             article.source_version),
         )
 
     @staticmethod
-    def record_stale(conn: sqlite3.Connection, uri: str, version: int,
+    def record_stale(conn: sqlite3.Connection, uri: str, version: str | None,
                      current_version: int, source: str, now: datetime) -> None:
+        """`version` is the newsroom's version string ("" when it sent none)."""
         conn.execute(
             "INSERT INTO stale_versions(uri, version, current_version, source, received_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (uri, version, current_version, source, now.isoformat()),
+            (uri, version if version is not None else "", current_version, source,
+             now.isoformat()),
         )
 
     async def article(self, key: str) -> Article | None:
@@ -128,14 +156,53 @@ class IngestStore:
 
     async def history(self, uri: str) -> dict[str, list[dict[str, Any]]]:
         versions = await self.db.fetchall(
-            "SELECT version, lifecycle, source, received_at FROM article_versions"
+            "SELECT version, source_version, lifecycle, source, received_at FROM article_versions"
             " WHERE uri = ? ORDER BY version", (uri,)
         )
         stale = await self.db.fetchall(
-            "SELECT version, current_version, source, received_at FROM stale_versions"
+            "SELECT CAST(version AS TEXT) AS version, current_version, source, received_at"
+            " FROM stale_versions"
             " WHERE uri = ? ORDER BY id", (uri,)
         )
         return {"versions": [dict(r) for r in versions], "stale": [dict(r) for r in stale]}
+
+    # --- media files ---------------------------------------------------------------
+
+    async def held_assets(self, media_ids: Iterable[str]) -> set[str]:
+        """Which of these media ids galley holds a file for."""
+        wanted = sorted(set(media_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            rows = await self.db.fetchall(
+                f"SELECT media_id FROM assets WHERE media_id IN ({','.join('?' * len(chunk))})",
+                chunk)
+            found.update(row[0] for row in rows)
+        return found
+
+    async def asset_info(self, media_id: str) -> dict[str, Any] | None:
+        row = await self.db.fetchone(
+            "SELECT media_id, mime_type, size, sha256, stored_at FROM assets WHERE media_id = ?",
+            (media_id,))
+        return dict(row) if row else None
+
+    @staticmethod
+    def asset_sha256(conn: sqlite3.Connection, media_id: str) -> str | None:
+        row = conn.execute("SELECT sha256 FROM assets WHERE media_id = ?",
+                           (media_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    @staticmethod
+    def save_asset(conn: sqlite3.Connection, asset: Asset, content: bytes,
+                   now: datetime) -> None:
+        conn.execute(
+            "INSERT INTO assets(media_id, mime_type, size, sha256, content, source, stored_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(media_id) DO UPDATE SET"
+            " mime_type = excluded.mime_type, size = excluded.size, sha256 = excluded.sha256,"
+            " content = excluded.content, source = excluded.source,"
+            " stored_at = excluded.stored_at",
+            (asset.media_id, asset.mime_type, asset.size, asset.sha256, content,
+             asset.source or "", now.isoformat()))
 
     # --- authors --------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
     entries = [
         entry(names.ARTICLE_SUBMITTED, seed_article),
         entry(names.ARTICLE_SUBMITTED, "{not json"),  # undecodable
-        entry(names.ARTICLE_SUBMITTED, {"uri": "urn:bad", "version": "x"}, source="arc"),
+        entry(names.ARTICLE_SUBMITTED, {"uri": "urn:bad", "version": True}, source="arc"),
         entry(names.ARTICLE_SUBMITTED, conflicting),  # same version, other content
         entry(names.ARTICLE_SUBMITTED, '{"a":' + "[" * 100_000 + "]" * 100_000 + "}"),
         entry("author", seed_author),
@@ -66,7 +66,7 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
     assert [f[b"dlq.entry_id"].decode() for _id, f in parked] == ids[1:5]
     reasons = [f[b"dlq.reason"].decode() for _id, f in parked]
     assert reasons[0].startswith("undecodable")
-    assert reasons[1].startswith("invalid: /version")
+    assert reasons[1].startswith("invalid-document: /version")
     assert reasons[2].startswith("conflict")
     assert reasons[3] == "undecodable: 'data' is nested too deeply"
 

@@ -38,22 +38,33 @@ def test_the_seed_article_has_346_words_and_a_two_minute_read(seed_article: dict
     assert article.body_html.startswith("<p>North Korean troops")
 
 
-@pytest.mark.parametrize(("given", "expected"), [("1", 1), (" 12 ", 12), (7, 7)])
-def test_a_version_given_as_a_numeric_string_or_an_integer_becomes_an_integer(
-    given: Any, expected: int
+@pytest.mark.parametrize(("given", "expected"), [("1", "1"), (" 12 ", "12"), (7, "7"),
+                                                 ("0", "0"), (0, "0"), ("2.1", "2.1"),
+                                                 ("v3-final", "v3-final"), (None, None)])
+def test_a_version_is_any_string_and_a_number_is_read_as_its_digits(
+    given: Any, expected: str | None
 ) -> None:
-    assert domain.parse_article(ninjs(version=given)).version == expected
+    article = domain.normalize(domain.parse_article(ninjs(version=given)), source="s")
+    assert article.source_version == expected
 
 
-@pytest.mark.parametrize("given", ["one", "1.5", "0", 0, -2, True, None, ""])
-def test_a_version_that_is_not_a_positive_integer_is_refused_at_its_pointer(given: Any) -> None:
+@pytest.mark.parametrize("given", [True, 1.5, [], {"v": 1}])
+def test_a_version_that_is_not_a_string_or_a_whole_number_is_refused_at_its_pointer(
+    given: Any,
+) -> None:
     assert pointers(ninjs(version=given)) == ["/version"]
 
 
-def test_a_missing_version_and_a_missing_headline_are_both_reported() -> None:
+def test_a_document_without_a_version_is_accepted() -> None:
     raw = ninjs()
-    del raw["version"], raw["headlines"]
-    assert pointers(raw) == ["/version", "/headlines"]
+    del raw["version"]
+    assert domain.parse_article(raw).doc.version is None
+
+
+def test_a_missing_uri_and_a_missing_headline_are_both_reported() -> None:
+    raw = ninjs()
+    del raw["uri"], raw["headlines"]
+    assert pointers(raw) == ["/uri", "/headlines"]
 
 
 def test_a_wrongly_typed_headline_value_is_reported_at_its_exact_pointer() -> None:
@@ -181,19 +192,52 @@ def test_slug_candidates_count_up_from_two() -> None:
 
 
 @pytest.mark.parametrize(("version", "digest", "decision"), [
-    (3, "h3", Decision.ACCEPTED),
-    (1, "other", Decision.STALE),
-    (2, "h2", Decision.DUPLICATE),
-    (2, "changed", Decision.CONFLICT),
+    ("3", "h3", Decision.ACCEPTED),
+    ("10", "h10", Decision.ACCEPTED),  # numbers, not text: "10" comes after "2"
+    ("1", "other", Decision.STALE),
+    ("2", "h2", Decision.DUPLICATE),
+    ("2", "changed", Decision.CONFLICT),
+    ("2.1", "h21", Decision.ACCEPTED),
 ])
-def test_a_version_is_decided_against_the_stored_one(
-    version: int, digest: str, decision: Decision
+def test_a_numeric_version_is_decided_against_the_stored_one_as_a_number(
+    version: str, digest: str, decision: Decision
 ) -> None:
-    assert domain.decide(Current(2, "h2", "slug"), version, digest) is decision
+    current = Current(2, "h2", "slug", source_version="2")
+    assert domain.decide(current, domain.Incoming(version, None, digest)) is decision
+
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("version", "created", "digest", "decision"), [
+    ("b", T0 + timedelta(minutes=5), "hb", Decision.ACCEPTED),
+    ("z", T0 - timedelta(minutes=5), "hz", Decision.STALE),
+    ("a", T0 + timedelta(minutes=5), "ha2", Decision.CONFLICT),  # the same version string
+    ("a", T0, "ha", Decision.DUPLICATE),
+    (None, T0 + timedelta(minutes=1), "hn", Decision.ACCEPTED),
+    (None, None, "ha", Decision.DUPLICATE),  # cannot be ordered: the same content is a repeat
+    (None, None, "new", Decision.ACCEPTED),  # ... and other content comes after, as it arrives
+])
+def test_versions_that_are_not_numbers_are_ordered_by_versioncreated_then_arrival(
+    version: str | None, created: datetime | None, digest: str, decision: Decision
+) -> None:
+    current = Current(1, "ha", "slug", source_version="a", versioncreated=T0)
+    assert domain.decide(current, domain.Incoming(version, created, digest)) is decision
 
 
 def test_the_first_version_of_a_uri_is_always_accepted() -> None:
-    assert domain.decide(None, 5, "h") is Decision.ACCEPTED
+    assert domain.decide(None, domain.Incoming("5", None, "h")) is Decision.ACCEPTED
+
+
+@pytest.mark.parametrize(("stored", "sent", "ordinal"), [
+    (None, "0", 0), (None, "3", 3), (None, None, 1), (None, "abc", 1),
+    (Current(3, "h", "s", "3"), "7", 7), (Current(3, "h", "s", "3"), "3.1", 4),
+    (Current(3, "h", "s", "x"), None, 4), (Current(9, "h", "s", "9"), str(2**60), 10),
+])
+def test_galleys_version_is_the_newsrooms_whole_number_else_one_more_than_stored(
+    stored: Current | None, sent: str | None, ordinal: int
+) -> None:
+    assert domain.ordinal(stored, sent) == ordinal
 
 
 @pytest.mark.parametrize(("fields", "seen", "lifecycle"), [

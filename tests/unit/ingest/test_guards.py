@@ -27,11 +27,20 @@ def test_parsing_refuses_deep_json_before_decoding_it() -> None:
 def test_a_source_gets_its_burst_then_waits_for_tokens_while_others_go_on() -> None:
     now = [0.0]
     limiter = RateLimiter(rate=2.0, burst=3, clock=lambda: now[0])
-    assert [limiter.wait_time("sd") for _ in range(3)] == [0.0, 0.0, 0.0]
+    for _ in range(3):
+        assert limiter.wait_time("sd") == 0.0
+        limiter.spend("sd")
     assert limiter.wait_time("sd") == pytest.approx(0.5)
     assert limiter.wait_time("arc") == 0.0
     now[0] = 0.5
     assert limiter.wait_time("sd") == 0.0
+
+
+def test_asking_whether_a_source_may_send_takes_no_token() -> None:
+    limiter = RateLimiter(rate=1.0, burst=1, clock=lambda: 0.0)
+    assert [limiter.wait_time("sd") for _ in range(5)] == [0.0] * 5
+    limiter.spend("sd")
+    assert limiter.wait_time("sd") == pytest.approx(1.0)
 
 
 def test_api_keys_are_read_as_source_key_pairs() -> None:

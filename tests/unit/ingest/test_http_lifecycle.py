@@ -37,8 +37,10 @@ async def test_an_accepted_article_gets_202_and_its_event_is_queued_in_the_outbo
 ) -> None:
     response = await post(client, seed_article)
     assert response.status_code == 202
-    assert response.json() == {"status": "accepted", "uri": URI, "version": 1, "slug": SLUG,
-                                "lifecycle": "published", "visible_from": None}
+    assert response.json() == {
+        "status": "accepted", "uri": URI, "version": 1, "source_version": "1", "slug": SLUG,
+        "url": f"http://127.0.0.1:8003/articles/{SLUG}", "path": f"/articles/{SLUG}",
+        "type": "text", "dialect": "ninjs-2", "lifecycle": "published", "visible_from": None}
     [event] = await queued(store)
     assert event["type"] == names.ARTICLE_INGESTED and event["subject"] == URI
     assert event["source"] == names.source_of(names.INGEST)
@@ -53,12 +55,14 @@ async def test_an_older_version_is_recorded_as_stale_and_changes_nothing(
     assert (await post(client, version(seed_article, 3))).status_code == 202
     response = await post(client, version(seed_article, 2, language="de"))
     assert response.status_code == 200
-    assert response.json() == {"status": "stale", "uri": URI, "version": 2,
-                               "current_version": 3}
+    assert response.json() == {
+        "status": "stale", "uri": URI, "version": 3, "source_version": "2",
+        "current_version": 3, "slug": SLUG, "url": f"http://127.0.0.1:8003/articles/{SLUG}",
+        "path": f"/articles/{SLUG}", "dialect": "ninjs-2"}
     assert [a.version for a in await ingested(store)] == [3]
     status = (await client.get(f"/v1/articles/{URI}", headers=SUPERDESK)).json()
     assert status["version"] == 3
-    assert [s["version"] for s in status["stale"]] == [2]
+    assert [s["version"] for s in status["stale"]] == ["2"]
 
 
 async def test_the_same_version_with_the_same_content_is_a_no_op(
@@ -78,8 +82,8 @@ async def test_the_same_version_with_different_content_is_refused_with_409(
     response = await post(client, changed)
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["version"] == 1
-    assert len(await queued(store)) == 1
+    assert response.json()["version"] == "1"
+    assert len(await queued(store, names.ARTICLES_INGESTED)) == 1
 
 
 async def test_an_update_keeps_the_slug_even_when_the_headline_changes(
@@ -173,7 +177,11 @@ async def test_a_naive_embargo_gets_422_and_nothing_is_stored(
     response = await post(client, version(seed_article, 1, embargoed="2025-02-05T09:00:00"))
     assert response.status_code == 422
     assert [e["pointer"] for e in response.json()["errors"]] == ["/embargoed"]
-    assert await queued(store) == []
+    assert await queued(store, names.ARTICLES_INGESTED) == []
+    [rejected] = await queued(store, names.ARTICLES_REJECTED)
+    assert rejected["data"]["problem"] == "invalid-document"
+    assert rejected["data"]["errors"][0]["pointer"] == "/embargoed"
+    assert (rejected["data"]["source"], rejected["data"]["door"]) == ("superdesk", "http")
 
 
 async def test_an_xss_body_is_stored_and_emitted_sanitized(

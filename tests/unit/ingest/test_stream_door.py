@@ -56,12 +56,15 @@ async def test_a_submitted_article_is_ingested_with_the_entry_source(
 async def test_an_invalid_submission_is_parked_and_rejected_with_pointers(
     store: IngestStore, clock: Clock, seed_article: dict
 ) -> None:
-    del seed_article["version"]
+    seed_article["version"] = True
     dlq = await run(store, clock, submission(seed_article), submission("{broken"))
-    assert [reason.split(":")[0] for _f, reason in dlq.parked] == ["invalid", "undecodable"]
+    assert [reason.split(":")[0] for _f, reason in dlq.parked] == ["invalid-document",
+                                                                    "undecodable"]
     rejections = [e["data"] for e in await queued(store, names.ARTICLES_REJECTED)]
-    assert rejections[0]["errors"] == [{"pointer": "/version", "detail": "Field required"}]
+    assert rejections[0]["errors"] == [{"pointer": "/version",
+                                        "detail": 'version must be a string such as "3"'}]
     assert rejections[0]["uri"] == seed_article["uri"]
+    assert (rejections[0]["door"], rejections[0]["problem"]) == ("stream", "invalid-document")
     assert rejections[1]["reason"].startswith("undecodable")
     assert await queued(store, names.ARTICLES_INGESTED) == []
 

@@ -49,6 +49,7 @@ def test_every_stream_of_the_catalogue_is_a_channel_with_a_send_operation() -> N
         names.ARTICLES_REJECTED,
         names.ARTICLES_ENRICHED,
         names.ARTICLES_PUBLISHED,
+        names.ASSETS_STORED,
     }
     assert len(doc["operations"]) == len(addresses)
     assert {op["action"] for op in doc["operations"].values()} == {"send"}

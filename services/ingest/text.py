@@ -1,0 +1,271 @@
+"""Text as newsrooms send it: choosing a body by content type, sanitizing HTML,
+converting plain text and NITF, counting words in any script.
+
+Pure functions, no IO.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import nh3
+
+# --- sanitizing ------------------------------------------------------------------------------
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "em", "b",
+    "i", "u", "s", "sub", "sup", "small", "mark", "q", "cite", "abbr", "code", "pre", "span",
+    "figure", "img", "figcaption", "blockquote", "table", "caption", "thead", "tbody", "tfoot",
+    "tr", "th", "td",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "abbr": {"title"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+DROP_WITH_CONTENT = {"script", "style", "iframe", "svg", "math", "noscript", "template",
+                     "object", "embed", "title", "textarea", "select", "frameset"}  # fmt: skip
+
+
+def sanitize_html(markup: str, *, image_src: Callable[[str], str] | None = None) -> str:
+    """Keep only the allowlisted markup; links get rel="noopener noreferrer".
+
+    `image_src` may rewrite an <img src> (to a pushed asset's address on the site)."""
+
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if image_src is not None and tag == "img" and attribute == "src":
+            return image_src(value)
+        return value
+
+    return nh3.clean(
+        markup,
+        tags=ALLOWED_TAGS,
+        clean_content_tags=DROP_WITH_CONTENT,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+        attribute_filter=keep if image_src is not None else None,
+    ).strip()
+
+
+def text_to_html(text: str) -> str:
+    """Plain text to escaped paragraphs: blank lines split paragraphs, newlines break lines."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    return "".join(
+        "<p>" + "<br>".join(html.escape(line.strip()) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+        if p
+    )
+
+
+_BLOCKS = {"p", "br", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "tr",
+           "td", "th", "caption", "pre", "hr", "ul", "ol", "table", "figure"}  # fmt: skip
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.parts.append("\n" if tag in _BLOCKS else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append("\n" if tag in _BLOCKS else "")
+
+
+def html_to_text(markup: str) -> str:
+    collector = _TextCollector()
+    collector.feed(markup)
+    collector.close()
+    lines = (" ".join(line.split()) for line in "".join(collector.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def looks_like_html(value: str) -> bool:
+    return re.search(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)", value) is not None
+
+
+# --- NITF ------------------------------------------------------------------------------------
+
+# NITF's body markup is close to HTML; these parts of it are metadata, not text to show
+_NITF_DROP = re.compile(
+    r"<(head|body\.head|body\.end|hedline|byline|dateline|distributor|docdata|tobject|"
+    r"series|abstract|media-caption|media-producer|media-metadata|note)\b.*?</\1\s*>",
+    re.S | re.I,
+)
+_NITF_CONTENT = re.compile(r"<body\.content\b[^>]*>(.*?)</body\.content\s*>", re.S | re.I)
+_NITF_RENAME = {
+    "hl2": "h2",
+    "block": "div",
+    "bq": "blockquote",
+    "credit": "cite",
+    "em": "em",
+    "pronounce": "span",
+    "chron": "span",
+    "person": "span",
+    "location": "span",
+    "org": "span",
+    "event": "span",
+    "virtloc": "span",
+    "classifier": "span",
+    "money": "span",
+    "num": "span",
+    "object.title": "span",
+    "function": "span",
+    "copyrite": "small",
+    "lang": "span",
+    "nitf-table": "div",
+}
+_TAG = re.compile(r"<(/?)([A-Za-z][\w.\-]*)")
+
+
+def nitf_to_html(xml: str) -> str:
+    """The body of an NITF document as HTML (still to be sanitized): the
+    `body.content`, with NITF's own block and inline tags mapped to HTML; the head,
+    headline, byline and other metadata are left out. Never parses XML, so no
+    entity in the document can expand."""
+    found = _NITF_CONTENT.search(xml)
+    content = found.group(1) if found else _NITF_DROP.sub("", xml)
+    content = _NITF_DROP.sub("", content)
+    content = re.sub(r"<\?.*?\?>|<!DOCTYPE[^>]*>", "", content, flags=re.S | re.I)
+    return _TAG.sub(
+        lambda m: f"<{m.group(1)}{_NITF_RENAME.get(m.group(2).lower(), m.group(2))}", content
+    )
+
+
+# --- choosing the body --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One body (or description standing in for one) as sent."""
+
+    value: str
+    contenttype: str | None
+    role: str | None = None
+
+
+# the order a body is chosen in, by what its content type says it is
+_RANK = {"html": 0, "xhtml": 1, "text": 2, "nitf": 3}
+
+
+def kind_of(candidate: Candidate) -> str:
+    """html, xhtml, text, nitf, or xml (an XML dialect galley does not convert)."""
+    kind = (candidate.contenttype or "").lower().split(";")[0].strip()
+    value = candidate.value.lstrip()[:400].lower()
+    if "nitf" in kind or (not kind and "<nitf" in value):
+        return "nitf"
+    if kind in ("text/html", "html"):
+        return "html"
+    if "xhtml" in kind:
+        return "xhtml"
+    if kind.startswith("text/plain") or kind == "text":
+        return "text"
+    if kind.endswith(("/xml", "+xml")) or value.startswith("<?xml"):
+        return "xml"
+    if kind:  # some other type (markdown, richtext, ...): judge by the value
+        return "html" if looks_like_html(candidate.value) else "text"
+    return "html" if looks_like_html(candidate.value) else "text"
+
+
+def choose_body(candidates: Sequence[Candidate]) -> Candidate | None:
+    """HTML first, then XHTML, then plain text, then NITF (converted); another XML
+    dialect is skipped, never shown raw. Among equals the role "main" wins, then order."""
+    usable = [(i, c, kind_of(c)) for i, c in enumerate(candidates) if c.value.strip()]
+    usable = [u for u in usable if u[2] in _RANK]
+    if not usable:
+        return None
+    _, best, _ = min(usable, key=lambda u: (_RANK[u[2]], (u[1].role or "").lower() != "main", u[0]))
+    return best
+
+
+def body_html(candidate: Candidate | None, image_src: Callable[[str], str] | None = None) -> str:
+    """The chosen body as sanitized HTML."""
+    if candidate is None:
+        return ""
+    kind = kind_of(candidate)
+    if kind == "text":
+        return text_to_html(candidate.value)
+    value = nitf_to_html(candidate.value) if kind == "nitf" else candidate.value
+    return sanitize_html(value, image_src=image_src)
+
+
+# --- counting --------------------------------------------------------------------------------
+
+WORDS_PER_MINUTE = 230
+# Scripts written without spaces between words are counted by character, at these
+# reading rates (characters per minute): Chinese 255 and Japanese 357 are the standardized
+# rates of Trauzettel-Klosinski et al. (2012, IReST). Korean separates words by spaces but
+# a word is a few syllable blocks; it is counted by character too, at 300 (an estimate:
+# IReST has no Korean). Superdesk's default for Japanese is 600.
+CHARS_PER_MINUTE = {"zh": 255, "ja": 357, "ko": 300}
+DEFAULT_CHARS_PER_MINUTE = 300
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2EBEF
+        or 0x3040 <= code <= 0x30FF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x31F0 <= code <= 0x31FF
+        or 0x1100 <= code <= 0x11FF
+    )
+
+
+@dataclass(frozen=True)
+class Count:
+    words: int  # words between spaces, not counting CJK characters
+    chars: int  # CJK characters (Han, kana, Hangul)
+
+    @property
+    def total(self) -> int:
+        """The word count shown: words plus CJK characters, each counted as a word."""
+        return self.words + self.chars
+
+
+def count(text: str) -> Count:
+    """Words in space-separated scripts and characters in CJK ones, in one pass."""
+    if text.isascii():
+        return Count(len(text.split()), 0)
+    chars = sum(1 for ch in text if _is_cjk(ch))
+    if not chars:
+        return Count(len(text.split()), 0)
+    spaced = "".join(" " if _is_cjk(ch) else ch for ch in text)
+    words = sum(1 for w in spaced.split() if any(unicodedata.category(c)[0] in "LN" for c in w))
+    return Count(words, chars)
+
+
+def primary_language(language: str | None) -> str | None:
+    """ "nb-NO" -> "nb", "zh-Hans" -> "zh"; "no" is written as "nb"."""
+    if not language:
+        return None
+    primary = language.strip().replace("_", "-").split("-")[0].lower()
+    return {"no": "nb"}.get(primary, primary) or None
+
+
+def reading_minutes(counted: Count, language: str | None = None) -> int:
+    """Minutes to read: words at 230 a minute plus CJK characters at their language's rate."""
+    rate = CHARS_PER_MINUTE.get(primary_language(language) or "", DEFAULT_CHARS_PER_MINUTE)
+    minutes = counted.words / WORDS_PER_MINUTE + counted.chars / rate
+    return max(1, math.ceil(minutes - 1e-9))
