@@ -7,6 +7,7 @@
     galley trace URI                            every hop of one article, with durations
     galley replay [--from-start] [--no-follow]  every published article (current version), then live
     galley evaluate CORPUS.jsonl                related-links quality and cost (docs/enrichment.md)
+    galley check-ninjs PATH...                  how ingest reads real ninjs documents (any dialect)
     galley asyncapi                             AsyncAPI 3.0 document of every stream, on stdout
     galley ops-page [--port 8005]               the ops page: pipeline picture, counts, traces
     galley chaos [--n 500]                      fault-injection suite (docs/RELIABILITY.md)
@@ -332,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that own their arguments: `galley NAME ...` is `python -m galley.NAME ...`.
-PASSTHROUGH = {"evaluate": "galley.evaluate",
+PASSTHROUGH = {"evaluate": "galley.evaluate", "check-ninjs": "galley.conformance",
                "asyncapi": "galley.asyncapi", "ops-page": "galley.opsweb.__main__",
                "chaos": "galley.chaos.__main__", "bench": "galley.bench.run"}
 

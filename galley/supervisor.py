@@ -92,6 +92,10 @@ class Pipeline:
             "GALLEY_DATA_DIR": str(self.data_dir),
             f"{name.upper()}_PORT": str(port),
         })
+        # every absolute URL (pages, feeds, the answer to a post) names the site where
+        # it really is: the publish port in use, unless the operator set the base URL
+        publish = int(os.environ.get("PUBLISH_PORT", self.services.get("publish", 8003)))
+        env.setdefault("PUBLISH_BASE_URL", f"http://127.0.0.1:{publish}")
         return env
 
     def start(self) -> None:

@@ -65,6 +65,25 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
 
 
 @contextmanager
+def private_pipeline(redis_server: RedisServer, tmp_path: Path, *,
+                     without: tuple[str, ...] = ()) -> Iterator[Pipeline]:
+    """Every service (but `without`) on free loopback ports against the test's own Redis,
+    stopped and its Redis data flushed afterwards."""
+    from galley.redis_server import free_port
+    from galley.supervisor import SERVICES
+
+    ports = {name: free_port() for name in SERVICES if name not in without}
+    try:
+        with running(Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
+                              services=ports)) as started:
+            yield started
+    finally:
+        import redis as sync_redis
+
+        sync_redis.Redis.from_url(redis_server.url).flushdb()
+
+
+@contextmanager
 def running(pipeline: Pipeline, *, timeout: float = 60.0) -> Iterator[Pipeline]:
     """Start the pipeline's processes, fail with their log tails if they never become
     healthy, and stop them afterwards."""

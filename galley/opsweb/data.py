@@ -29,6 +29,7 @@ class Overview:
     dead_letters: dict[str, int]  # service -> entries on its dead-letter stream
     health: dict[str, str]
     recent: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,30 @@ def overview(client: sync_redis.Redis, config: Config, recent: int = 15) -> Over
     streams = {name: ops.stream_status(client, name) for name in ops.PIPELINE_STREAMS}
     dead = {s: int(client.xlen(names.dead_letter_stream(s))) for s in SERVICES}
     return Overview(
-        streams, dead, ops.service_health(config.ports), recent_articles(client, recent)
+        streams, dead, ops.service_health(config.ports), recent_articles(client, recent),
+        recent_rejections(client, recent),
     )
+
+
+def recent_rejections(client: sync_redis.Redis, limit: int) -> list[dict[str, Any]]:
+    """The newest `article.rejected` events: what a newsroom sent that ingest refused."""
+    found = []
+    for entry_id, fields in client.xrevrange(names.ARTICLES_REJECTED, count=limit):
+        try:
+            data = json.loads(fields.get("data", "{}"))
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        found.append({
+            "time": ops.entry_time(entry_id),
+            "source": str(data.get("source") or ""),
+            "door": str(data.get("door") or ""),
+            "problem": str(data.get("problem") or ""),
+            "uri": str(data.get("uri") or ""),
+            "reason": str(data.get("reason") or ""),
+        })
+    return found
 
 
 def recent_articles(client: sync_redis.Redis, limit: int) -> list[dict[str, Any]]:

@@ -165,6 +165,23 @@ def recent_table(view: Overview) -> str:
     )
 
 
+def rejected_table(view: Overview) -> str:
+    if not view.rejected:
+        return ('<section><h2>Refused submissions</h2><p class="muted">nothing refused'
+                "</p></section>")
+    rows = "".join(
+        f"<tr><td>{r['time'].strftime('%H:%M:%S')}</td><td>{escape(r['source'])}</td>"
+        f"<td>{escape(r['door'])}</td><td>{escape(r['problem'])}</td>"
+        f"<td>{escape(r['uri'])}</td><td>{escape(r['reason'][:300])}</td></tr>"
+        for r in view.rejected
+    )
+    return (
+        "<section><h2>Refused submissions</h2><table><thead><tr><th>time</th><th>source</th>"
+        "<th>door</th><th>problem</th><th>uri</th><th>reason</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
 def trace_form(uri: str = "") -> str:
     return (
         '<section><h2>Trace one article</h2><form method="get" action="/trace">'
@@ -177,7 +194,7 @@ def trace_form(uri: str = "") -> str:
 def overview_body(view: Overview) -> str:
     return (
         f"<section><h2>Pipeline</h2>{picture(view)}</section>{trace_form()}"
-        f"{recent_table(view)}{groups_table(view)}"
+        f"{recent_table(view)}{rejected_table(view)}{groups_table(view)}"
     )
 
 

@@ -29,6 +29,7 @@ from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 from shared.infra.problems import invalid_request
 from shared.infra.tasks import cancel_and_wait
 
+from .assets import AssetStore, asset_handler, media_router, register_asset_consumer
 from .formats import Site
 from .handlers import article_handler, problem, register_consumer, site_router
 from .scheduler import Scheduler
@@ -54,6 +55,7 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(site_router(views, settings.page_size, settings.feed_size, now))
+    app.include_router(media_router(lambda: app.state.assets))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -95,27 +97,36 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(str(settings.db_path))
+        assets = await AssetStore.open(store.db)
         redis = aioredis.from_url(settings.redis_url)
         redis_holder["redis"] = redis
         relay = OutboxRelay(store.db, obs.LatencyWriter(RedisStreamWriter(redis),
                                                         names.ARTICLES_PUBLISHED))
         scheduler = Scheduler(store, now, relay.notify, max_wait=settings.scheduler_poll)
         app.state.store, app.state.relay, app.state.scheduler = store, relay, scheduler
+        app.state.assets = assets
 
         def on_change() -> None:
             relay.notify()
             scheduler.wake()
 
+        def dead_letters() -> RedisDeadLetters:
+            return RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH))
+
         consumer = register_consumer(broker, consumer_name(names.PUBLISH),
                           obs.traced(article_handler(lambda: store, now, on_change)),
-                          lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH)),
-                          db=lambda: store.db, after_commit=on_change)
+                          dead_letters, db=lambda: store.db, after_commit=on_change)
+        asset_consumer = register_asset_consumer(
+            broker, consumer_name(names.PUBLISH), obs.traced(asset_handler(lambda: assets)),
+            dead_letters, db=lambda: store.db)
         await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
+        await ensure_group(redis, names.ASSETS_STORED, names.PUBLISH_GROUP)
         await broker.start()
         tasks = [asyncio.create_task(relay.run(), name="publish-outbox-relay"),
                  asyncio.create_task(scheduler.run(), name="publish-scheduler"),
-                 asyncio.create_task(keep_consuming([consumer], redis,
-                                                    trim=(names.ARTICLES_ENRICHED,)),
+                 asyncio.create_task(keep_consuming([consumer, asset_consumer], redis,
+                                                    trim=(names.ARTICLES_ENRICHED,
+                                                          names.ASSETS_STORED)),
                                      name="publish-heal")]
         try:
             yield

@@ -9,24 +9,17 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from galley.redis_server import RedisServer, free_port
-from galley.supervisor import SERVICES, Pipeline
-from tests.conftest import running
+from galley.redis_server import RedisServer
+from galley.supervisor import Pipeline
+from tests.conftest import private_pipeline
 
 T = TypeVar("T")
 
 
 @pytest.fixture
 def pipeline(redis_server: RedisServer, tmp_path: Path) -> Iterator[Pipeline]:
-    ports = {name: free_port() for name in SERVICES}
-    try:
-        with running(Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
-                              services=ports)) as started:
-            yield started
-    finally:
-        import redis as sync_redis
-
-        sync_redis.Redis.from_url(redis_server.url).flushdb()
+    with private_pipeline(redis_server, tmp_path) as started:
+        yield started
 
 
 def base_url(pipeline: Pipeline, service: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from galley.redis_server import RedisServer, free_port
-from galley.supervisor import SERVICES, Pipeline
-from tests.conftest import running
+from galley.redis_server import RedisServer
+from galley.supervisor import Pipeline
+from tests.conftest import private_pipeline
 
 FAILING_URI = "urn:galley:test:always-fails"
 
@@ -23,12 +23,5 @@ def poisoned_pipeline(
     monkeypatch.setenv("GALLEY_MAX_DELIVERIES", "2")
     monkeypatch.setenv("ENRICHMENT_CLAIM_IDLE_MS", "300")
     monkeypatch.setenv("ENRICHMENT_MAX_DELIVERIES", "2")
-    ports = {name: free_port() for name in SERVICES if name != "webhooks"}
-    try:
-        with running(Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
-                              services=ports)) as started:
-            yield started
-    finally:
-        import redis as sync_redis
-
-        sync_redis.Redis.from_url(redis_server.url).flushdb()
+    with private_pipeline(redis_server, tmp_path, without=("webhooks",)) as started:
+        yield started
