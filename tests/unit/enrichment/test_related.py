@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from services.enrichment import domain
-from services.enrichment.related import Doc, RelatedIndex
+from services.enrichment.related import DEFAULT, Doc, RelatedIndex
 from tests.unit.enrichment.factories import article
 
 NOW = datetime(2025, 2, 4, 12, tzinfo=UTC)
-TROOPS = ("North Korean troops fought beside Russian forces in Kursk Oblast. Seoul intelligence "
-          "says the North Korean soldiers suffered heavy losses near Kursk.")
+TROOPS = (
+    "North Korean troops fought beside Russian forces in Kursk Oblast. Seoul intelligence "
+    "says the North Korean soldiers suffered heavy losses near Kursk."
+)
 
 
 def index_of(*articles) -> RelatedIndex:  # type: ignore[no-untyped-def]
@@ -90,8 +93,11 @@ def test_k_limits_the_number_of_links() -> None:
 
 
 def test_a_story_sharing_no_distinctive_terms_is_not_related() -> None:
-    budget = article("urn:t:2", "Draft budget foresees a deficit of 18.5% of GDP",
-                     "The budget foresees expenditures and revenues, the think tank said.")
+    budget = article(
+        "urn:t:2",
+        "Draft budget foresees a deficit of 18.5% of GDP",
+        "The budget foresees expenditures and revenues, the think tank said.",
+    )
     assert domain.related_links(story(1), index_of(budget), now=NOW) == []
 
 
@@ -102,12 +108,55 @@ def test_links_explain_themselves_with_the_terms_that_matched() -> None:
 
 
 def test_more_recent_stories_rank_above_equally_similar_older_ones() -> None:
-    old = Doc(uri="urn:old", slug="old", headline="Kursk troops", body=TROOPS,
-              published=NOW - timedelta(days=60))
-    new = Doc(uri="urn:new", slug="new", headline="Kursk troops", body=TROOPS,
-              published=NOW - timedelta(days=1))
+    old = Doc(
+        uri="urn:old",
+        slug="old",
+        headline="Kursk troops",
+        body=TROOPS,
+        published=NOW - timedelta(days=60),
+    )
+    new = Doc(
+        uri="urn:new",
+        slug="new",
+        headline="Kursk troops",
+        body=TROOPS,
+        published=NOW - timedelta(days=1),
+    )
     index = RelatedIndex()
     index.add(old)
     index.add(new)
     query = Doc(uri="urn:q", slug="q", headline="Kursk troops", body=TROOPS, published=NOW)
     assert [s.uri for s in index.search(query, now=NOW)] == ["urn:new", "urn:old"]
+
+
+def test_a_weakly_related_story_is_not_linked() -> None:
+    same = article(
+        "urn:t:2",
+        "North Korean soldiers killed in Kursk",
+        "Seoul says North Korean troops lost hundreds of soldiers fighting Ukrainian "
+        "forces in the Kursk region.",
+    )
+    weak = article(
+        "urn:t:3",
+        "Parliament debates the pension reform",
+        "Lawmakers argued about the pension reform for hours. The finance minister "
+        "defended the plan, the opposition called it unfair to young workers. "
+        "Pensions will rise with inflation. The vote is expected next month after a "
+        "committee hearing. Unions plan protests in the capital. A delegation from "
+        "Seoul watched; a Russian journalist asked a question.",
+    )
+    budget = article(
+        "urn:t:4",
+        "Budget deficit widens",
+        "The finance ministry said the deficit widened as spending rose.",
+    )
+    assert uris(domain.related_links(story(1), index_of(same, weak, budget), now=NOW)) == [
+        "urn:t:2"
+    ]
+    # Without the floor it would be linked: it shares two distinctive terms, weakly.
+    loose = RelatedIndex(replace(DEFAULT, min_text_score=0.0))
+    for a in (same, weak, budget):
+        loose.add(domain.doc_of(a))
+    found = {s.uri: s for s in loose.search(domain.doc_of(story(1)), now=NOW)}
+    assert set(found["urn:t:3"].matched_terms) == {"russian", "seoul"}
+    assert 0 < found["urn:t:3"].text_score < DEFAULT.min_text_score
