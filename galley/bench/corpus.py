@@ -88,7 +88,7 @@ class Newsroom:
         text = "\n\n".join(s["paragraphs"])
         words = len(text.split())
         return Article(
-            uri=s["uri"], version=1, slug=f"{prefix}-{i}", source="bench",
+            uri=s["uri"], version=1, slug=f"{prefix}-{i}", source="bench", language="en",
             headline=s["headline"], byline=s["byline"], author_names=[s["byline"]],
             subjects=[s["subject"]], body_html="".join(f"<p>{p}</p>" for p in s["paragraphs"]),
             body_text=text, word_count=words, reading_minutes=max(1, -(-words // 230)),
