@@ -53,8 +53,8 @@ class AssetStore:
 
     @classmethod
     async def open(cls, db: Database) -> AssetStore:
-        async with db.transaction() as conn:
-            await run_sync(conn, lambda c: c.executescript(SCHEMA))
+        async with db.transaction() as conn:  # one statement: executescript would COMMIT
+            await run_sync(conn, lambda c: c.execute(SCHEMA))
         return cls(db)
 
     async def keep(self, asset: Asset) -> None:

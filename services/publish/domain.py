@@ -4,6 +4,9 @@ An article's state on the site is one `State` per uri. `receive` applies an
 enriched version to it and `release` makes a held (embargoed or scheduled)
 version visible once its time has come. Both return an `Outcome`: the new
 state and the event to emit, if any; `None` means "nothing to do".
+
+Dates are the story's own: `published_date` (fixed at the first go-live and kept
+in `State.published_at`, the feed order) and `modified_date` (this version's).
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from anyascii import anyascii
 
 from shared import names
-from shared.models import EnrichedArticle, PublishedArticle
+from shared.models import EnrichedArticle, Member, PublishedArticle
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class State:
     live: PublishedArticle | None = None  # the version readers see, if any
     held: EnrichedArticle | None = None  # a newer version waiting for its time
     killed: bool = False
-    published_at: datetime | None = None  # first moment it was visible: the feed order
+    published_at: datetime | None = None  # the story's own publication date: the feed order
 
     @property
     def key(self) -> tuple[int, int]:
@@ -58,18 +62,60 @@ def is_due(article: EnrichedArticle, now: datetime) -> bool:
     return visible_from is None or visible_from <= now
 
 
-def to_published(article: EnrichedArticle, published_at: datetime) -> PublishedArticle:
+# --- the story's own dates ------------------------------------------------------------
+
+# A modification closer than this to the publication is the publication itself.
+UPDATE_THRESHOLD = timedelta(minutes=1)
+
+
+def published_date(article: EnrichedArticle, now: datetime) -> datetime:
+    """The story's own first publication, as decided when it first goes live at `now`.
+
+    The newsroom's `firstpublished`, else `firstcreated`; never before the version
+    became visible (embargo, schedule), never in the future; `now` when it sent none.
+    """
+    original = article.firstpublished or article.firstcreated
+    if original is None:
+        return now
+    visible_from = article.visible_from
+    if visible_from is not None:
+        original = max(original, visible_from)
+    return min(original, now)
+
+
+def modified_date(article: EnrichedArticle, published_at: datetime, now: datetime) -> datetime:
+    """This version's modification: `versioncreated`, else `now` (when publish took it);
+    never before the publication and never in the future."""
+    modified = min(article.versioncreated or now, now)
+    return max(modified, published_at)
+
+
+def is_updated(published_at: datetime, modified_at: datetime | None) -> bool:
+    """Worth an "Updated" line: modified more than a minute after publication."""
+    return modified_at is not None and modified_at - published_at > UPDATE_THRESHOLD
+
+
+def to_published(
+    article: EnrichedArticle, published_at: datetime, modified_at: datetime | None = None
+) -> PublishedArticle:
+    """The reader-facing shape; `modified_at` defaults to, and never precedes, `published_at`."""
     fields = article.model_dump()
-    return PublishedArticle(**fields, url=names.article_path(article.slug),
-                            published_at=published_at)
+    modified = max(modified_at or published_at, published_at)
+    return PublishedArticle(
+        **fields,
+        url=names.article_path(article.slug),
+        published_at=published_at,
+        modified_at=modified,
+    )
 
 
 def receive(state: State | None, article: EnrichedArticle, now: datetime) -> Outcome | None:
     """Apply an enriched version; None when it is not newer than what is stored."""
     if state is not None and _key(article) <= state.key:
         return None
-    base = state or State(uri=article.uri, version=article.version,
-                          revision=article.enrichment_revision)
+    base = state or State(
+        uri=article.uri, version=article.version, revision=article.enrichment_revision
+    )
     base = replace(base, version=article.version, revision=article.enrichment_revision)
     if article.lifecycle == "killed":
         return _kill(base, article, now)
@@ -86,8 +132,18 @@ def release(state: State, now: datetime) -> Outcome | None:
 
 
 def _go_live(state: State, article: EnrichedArticle, now: datetime) -> Outcome:
-    published_at = state.published_at or now
-    payload = to_published(article, published_at)
+    published_at = state.published_at or published_date(article, now)
+    live = state.live
+    if (
+        live is not None
+        and live.version == article.version
+        and article.versioncreated is None
+        and live.modified_at is not None
+    ):
+        modified_at = max(live.modified_at, published_at)  # re-enriched: the same version
+    else:
+        modified_at = modified_date(article, published_at, now)
+    payload = to_published(article, published_at, modified_at)
     if state.live is None:
         event_type = names.ARTICLE_PUBLISHED
     elif article.lifecycle == "corrected":
@@ -103,8 +159,67 @@ def _kill(state: State, article: EnrichedArticle, now: datetime) -> Outcome:
     new = replace(state, live=None, held=None, killed=True)
     if not was_visible:
         return Outcome(new)
-    payload = to_published(article, state.published_at or now)
+    published_at = state.published_at or now
+    payload = to_published(article, published_at, modified_date(article, published_at, now))
     return Outcome(new, names.ARTICLE_KILLED, payload)
+
+
+# --- packages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageLink:
+    """A package member as the package page lists it: linked when it is live."""
+
+    member: Member
+    article: PublishedArticle | None = None
+
+    @property
+    def headline(self) -> str:
+        return self.article.headline if self.article else (self.member.headline or "")
+
+    @property
+    def url(self) -> str | None:
+        return self.article.url if self.article else None
+
+
+@dataclass(frozen=True)
+class Package:
+    """A composite item resolved against what is live: its main item and the others."""
+
+    main: PublishedArticle | None
+    links: list[PackageLink]
+
+
+def is_main_group(group: str) -> bool:
+    return group.strip().lower().startswith("main")
+
+
+def resolve_package(package: EnrichedArticle, live: Mapping[str, PublishedArticle]) -> Package:
+    """The main item (group "main..." else the first member) and the other members, in
+    the package's order, among the live ones; members not live are left out.
+
+    With no member live and no body of its own, the members that carry a headline are
+    listed without links, so the page still says what the package holds.
+    """
+    seen: set[str] = {package.uri}
+    members: list[Member] = []
+    for member in package.members:
+        if member.uri not in seen:
+            seen.add(member.uri)
+            members.append(member)
+    present = [m for m in members if m.uri in live]
+    own_body = bool(package.body_html.strip())
+    if not present:
+        if own_body:
+            return Package(None, [])
+        return Package(None, [PackageLink(m) for m in members if m.headline])
+    main = next((m for m in present if is_main_group(m.group)), present[0])
+    main_article = live[main.uri]
+    links = [PackageLink(m, live[m.uri]) for m in present if m is not main]
+    if own_body and main_article.media is None:
+        links.insert(0, PackageLink(main, main_article))  # its body is not on the page
+    return Package(main_article, links)
 
 
 # --- feed cursors ------------------------------------------------------------
@@ -134,8 +249,11 @@ class Cursor:
             value = json.loads(raw)
         except (binascii.Error, ValueError) as exc:
             raise CursorError("the cursor is not a token this site handed out") from exc
-        if (not isinstance(value, list) or len(value) != 2
-                or not all(isinstance(v, str) for v in value)):
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, str) for v in value)
+        ):
             raise CursorError("the cursor is not a token this site handed out")
         return cls(value[0], value[1])
 
@@ -165,4 +283,5 @@ def news_sitemap_window(now: datetime) -> datetime:
 
 
 def reading_time(minutes: int) -> str:
+    """English, for machine formats (the pages use `i18n.reading_time`)."""
     return f"{max(1, minutes)} min read"

@@ -1,24 +1,38 @@
 """Machine formats of published articles: ninjs 2.2, JSON-LD, RSS, Atom, JSON Feed, sitemap.
 
 Pure functions of the articles and a `Site` (base URL and name). XML is built
-with ElementTree, so every text and attribute is escaped by the serializer.
+with ElementTree, so every text and attribute is escaped by the serializer; the
+HTML that feeds carry as content is built here with every value escaped, except
+the sanitized body.
+
+Every item type has content: a text story its body, a picture or graphic a
+figure, a video or audio item a link to its file with its still and caption, a
+package its own body or the links to its members. Media hrefs may be site paths
+(`/media/<id>`); everything that leaves the page makes them absolute.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import escape
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from shared.models import PublishedArticle
+from shared.models import MEDIA_TYPES, Image, Media, PublishedArticle, Rendition
 
-from .domain import reading_time, slugify
+from . import i18n
+from .domain import is_updated, reading_time, slugify
 
 NINJS_SCHEMA_URI = "https://www.iptc.org/std/ninjs/ninjs-schema_2.2.json"
 GALLEY = "galley"  # prefix of galley's own roles in ninjs descriptions / altids
+NINJS_TYPES = ("text", "audio", "video", "picture", "graphic", "composite", "component")
+PLAYABLE = ("video", "audio")
+
+Live = Mapping[str, PublishedArticle]  # uri -> live article (a package's members)
 
 
 @dataclass(frozen=True)
@@ -30,19 +44,177 @@ class Site:
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
+    def absolute(self, href: str) -> str:
+        """A site path (`/media/abc123`) on this site; a full URL as it is."""
+        if href.startswith("/") and not href.startswith("//"):
+            return self.url(href)
+        return href
+
 
 def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def updated_at(article: PublishedArticle) -> datetime:
+    """The modification date: `modified_at`, or for data stored before it existed the
+    later of versioncreated and published_at; never before published_at."""
+    if article.modified_at is not None:
+        return max(article.modified_at, article.published_at)
     return max(t for t in (article.published_at, article.versioncreated) if t is not None)
 
 
+def was_updated(article: PublishedArticle) -> bool:
+    """Modified more than a minute after publication: the page shows "Updated"."""
+    return is_updated(article.published_at, updated_at(article))
+
+
 def summary(article: PublishedArticle, limit: int = 280) -> str:
-    text = article.subheadline or article.body_text or ""
+    media = article.media
+    image = article.lead_image
+    text = (
+        article.subheadline
+        or article.body_text
+        or (media.caption if media else None)
+        or (image.caption if image else None)
+        or ""
+    )
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# --- media -----------------------------------------------------------------------------
+
+
+def is_picture(media: Media | None) -> bool:
+    return media is not None and media.type in ("picture", "graphic")
+
+
+def picture_rendition(media: Media) -> Rendition:
+    """The rendition a picture or graphic is shown with: the best that is an image."""
+    return next(
+        (r for r in media.renditions if (r.contenttype or "image/").startswith("image/")),
+        media.main,
+    )
+
+
+def sources(media: Media) -> list[Rendition]:
+    """A video's or audio's <source>s: its renditions of that kind, else those of unknown
+    type, else any that is not a picture (a stream playlist, say)."""
+    typed = [r for r in media.renditions if (r.contenttype or "").startswith(media.type + "/")]
+    untyped = [r for r in media.renditions if not r.contenttype]
+    others = [r for r in media.renditions if not (r.contenttype or "").startswith("image/")]
+    return typed or untyped or others
+
+
+def file_of(media: Media) -> Rendition:
+    """The file a link to a video or audio item points at."""
+    return next(iter(sources(media)), media.main)
+
+
+def image_of(article: PublishedArticle) -> str | None:
+    """The image that stands for the article (og:image, JSON-LD, feeds), as stored."""
+    if article.lead_image is not None:
+        return article.lead_image.href
+    media = article.media
+    if media is None:
+        return None
+    if is_picture(media):
+        return picture_rendition(media).href
+    return media.poster
+
+
+def thumbnail_of(article: PublishedArticle) -> str | None:
+    """A small picture for list items: a rendition named like a thumbnail when there is
+    one, else the article's image."""
+    media = article.media
+    if article.lead_image is None and is_picture(media):
+        assert media is not None
+        for rendition in media.renditions:
+            if "thumb" in (rendition.name or "").lower():
+                return rendition.href
+    return image_of(article)
+
+
+def credit_key(media_type: str) -> str:
+    """The i18n label a credit is shown with: Photo, Video, Audio, Graphic."""
+    return {"picture": "photo"}.get(media_type, media_type)
+
+
+def _dims(width: int | None, height: int | None) -> str:
+    return f' width="{width}" height="{height}"' if width and height else ""
+
+
+def _figcaption(
+    caption: str | None, credit: str | None, copyright: str | None, key: str, lang: str | None
+) -> str:
+    parts = []
+    if caption:
+        parts.append(f'<span class="caption">{escape(caption)}</span>')
+    if credit:
+        parts.append(f'<span class="credit">({escape(i18n.labelled(key, credit, lang))})</span>')
+    if copyright:
+        parts.append(f'<span class="copyright">{escape(copyright)}</span>')
+    return f"<figcaption>{' '.join(parts)}</figcaption>" if parts else ""
+
+
+def _image_figure(image: Image, site: Site, lang: str | None) -> str:
+    src = escape(site.absolute(image.href))
+    img = f'<img src="{src}" alt="{escape(image.alt or "")}"{_dims(image.width, image.height)}>'
+    caption = _figcaption(image.caption, image.credit, image.copyright, "photo", lang)
+    return f"<figure>{img}{caption}</figure>"
+
+
+def media_html(article: PublishedArticle, site: Site) -> str:
+    """The media item as feed content: a figure with its picture, or a link to its file."""
+    media = article.media
+    if media is None:
+        return ""
+    lang = article.language
+    key = credit_key(media.type)
+    caption = _figcaption(media.caption, media.credit, media.copyright, key, lang)
+    if is_picture(media):
+        shown = picture_rendition(media)
+        src = escape(site.absolute(shown.href))
+        dims = _dims(shown.width, shown.height)
+        return f'<figure><img src="{src}" alt="{escape(media.alt or "")}"{dims}>{caption}</figure>'
+    href = escape(site.absolute(file_of(media).href))
+    still = ""
+    if media.poster:
+        still = f'<a href="{href}"><img src="{escape(site.absolute(media.poster))}" alt=""></a>'
+    link = escape(i18n.labelled(key, article.headline, lang))
+    figure = f"<figure>{still}{caption}</figure>" if still or caption else ""
+    return f'{figure}<p><a href="{href}">{link}</a></p>'
+
+
+def package_html(article: PublishedArticle, site: Site, live: Live) -> str:
+    """A package's member list: links to the live members, headlines of the others."""
+    items, seen = [], {article.uri}
+    for member in article.members:
+        if member.uri in seen:
+            continue
+        seen.add(member.uri)
+        found = live.get(member.uri)
+        if found is not None:
+            href = escape(site.url(found.url))
+            items.append(f'<li><a href="{href}">{escape(found.headline)}</a></li>')
+        elif member.headline:
+            items.append(f"<li>{escape(member.headline)}</li>")
+    if not items:
+        return f'<p><a href="{escape(site.url(article.url))}">{escape(article.headline)}</a></p>'
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def content_html(article: PublishedArticle, site: Site, live: Live | None = None) -> str:
+    """The HTML a feed carries for the item; never empty."""
+    body = article.body_html if article.body_html.strip() else ""
+    if article.media is not None:
+        return media_html(article, site) + body
+    if body:
+        return body
+    if article.type == "composite":
+        return package_html(article, site, live or {})
+    lead = _image_figure(article.lead_image, site, article.language) if article.lead_image else ""
+    return lead + f"<p>{escape(summary(article) or article.headline)}</p>"
 
 
 # --- ninjs 2.2 -----------------------------------------------------------------
@@ -52,19 +224,35 @@ def _drop_none(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if v not in (None, [], "")}
 
 
+def _text(role: str, value: str | None) -> dict[str, str] | None:
+    return {"role": role, "contenttype": "text/plain", "value": value} if value else None
+
+
 def _author_association(index: int, card: Any, site: Site) -> dict[str, Any]:
-    return _drop_none({
-        "name": f"author-{index}",
-        "uri": site.url(card.url) if card.url else f"urn:{GALLEY}:author:{slugify(card.name)}",
-        "type": "text",
-        "title": card.name,
-        "slugline": card.slug,
-        "descriptions": [d for d in (
-            {"role": f"{GALLEY}:author-role", "value": card.role} if card.role else None,
-            {"role": f"{GALLEY}:author-bio", "value": card.bio} if card.bio else None,
-        ) if d],
-        "renditions": [{"name": "avatar", "href": card.avatar_url}] if card.avatar_url else [],
-    })
+    return _drop_none(
+        {
+            "name": f"author-{index}",
+            "uri": site.url(card.url) if card.url else f"urn:{GALLEY}:author:{slugify(card.name)}",
+            "type": "text",
+            "title": card.name,
+            "slugline": card.slug,
+            "descriptions": [
+                d
+                for d in (
+                    {"role": f"{GALLEY}:author-role", "value": card.role} if card.role else None,
+                    {"role": f"{GALLEY}:author-bio", "value": card.bio} if card.bio else None,
+                )
+                if d
+            ],
+            "renditions": [{"name": "avatar", "href": site.absolute(card.avatar_url)}]
+            if card.avatar_url
+            else [],
+        }
+    )
+
+
+def _web(url: str, site: Site, name: str = "web") -> dict[str, Any]:
+    return {"name": name, "href": site.url(url), "contenttype": "text/html"}
 
 
 def _related_association(index: int, link: Any, site: Site) -> dict[str, Any]:
@@ -75,100 +263,260 @@ def _related_association(index: int, link: Any, site: Site) -> dict[str, Any]:
         "representationtype": "partial",
         "headlines": [{"role": "main", "value": link.headline}],
         "slugline": link.slug,
-        "renditions": [{"name": "web", "href": site.url(link.url), "contenttype": "text/html"}],
+        "renditions": [_web(link.url, site)],
     }
 
 
-def _featuremedia(article: PublishedArticle) -> dict[str, Any] | None:
+def _member_associations(article: PublishedArticle, site: Site, live: Live) -> list[dict[str, Any]]:
+    found = []
+    for member in article.members:
+        item = live.get(member.uri)
+        headline = item.headline if item is not None else member.headline
+        kind = item.type if item is not None else member.type
+        found.append(
+            _drop_none(
+                {
+                    "name": member.group or "member",
+                    "uri": member.uri,
+                    "type": kind if kind in NINJS_TYPES else None,
+                    "representationtype": "partial",
+                    "headlines": [{"role": "main", "value": headline}] if headline else [],
+                    "renditions": [_web(item.url, site)] if item is not None else [],
+                }
+            )
+        )
+    return found
+
+
+def _featuremedia(article: PublishedArticle, site: Site) -> dict[str, Any] | None:
     image = article.lead_image
     if image is None:
         return None
-    rendition = _drop_none({"name": "original", "href": image.href, "contenttype":
-                            image.contenttype, "width": image.width, "height": image.height})
-    original = next((a for a in article.ninjs.get("associations", [])
-                     if isinstance(a, dict) and a.get("name") == "featuremedia"), {})
-    uri = original.get("uri") if isinstance(original.get("uri"), str) else image.href
-    return _drop_none({
-        "name": "featuremedia", "uri": uri, "type": "picture", "by": image.credit,
-        "descriptions": [d for d in (
-            {"role": "caption", "value": image.caption} if image.caption else None,
-            {"role": "alt", "value": image.alt} if image.alt else None) if d],
-        "renditions": [rendition],
-    })
+    rendition = _drop_none(
+        {
+            "name": "original",
+            "href": site.absolute(image.href),
+            "contenttype": image.contenttype,
+            "width": image.width,
+            "height": image.height,
+        }
+    )
+    original = next(
+        (
+            a
+            for a in article.ninjs.get("associations", [])
+            if isinstance(a, dict) and a.get("name") == "featuremedia"
+        ),
+        {},
+    )
+    uri = original.get("uri") if isinstance(original.get("uri"), str) else rendition["href"]
+    return _drop_none(
+        {
+            "name": "featuremedia",
+            "uri": uri,
+            "type": "picture",
+            "by": image.credit,
+            "copyrightnotice": image.copyright,
+            "descriptions": [
+                d for d in (_text("caption", image.caption), _text("alt", image.alt)) if d
+            ],
+            "renditions": [rendition],
+        }
+    )
 
 
-def to_ninjs(article: PublishedArticle, site: Site) -> dict[str, Any]:
-    """The article as ninjs 2.2; galley's extras live in documented ninjs places."""
+def _media_renditions(media: Media, site: Site) -> list[dict[str, Any]]:
+    renditions = [
+        _drop_none(
+            {
+                "name": r.name or f"rendition-{i}",
+                "href": site.absolute(r.href),
+                "contenttype": r.contenttype,
+                "width": r.width,
+                "height": r.height,
+                "duration": r.duration,
+            }
+        )
+        for i, r in enumerate(media.renditions, 1)
+    ]
+    if media.poster and not is_picture(media):
+        renditions.append({"name": "poster", "href": site.absolute(media.poster)})
+    return renditions
+
+
+def to_ninjs(article: PublishedArticle, site: Site, live: Live | None = None) -> dict[str, Any]:
+    """The article as ninjs 2.2; galley's extras live in documented ninjs places.
+
+    `firstcreated` is the story's own publication date, `versioncreated` its
+    modification; a media item carries its renditions, caption, credit and copyright;
+    a package its members as associations named by their group (`live`: the members'
+    live versions, for their headlines and page links).
+    """
+    media = article.media
     headlines = [{"role": "main", "value": article.headline}]
     if article.subheadline:
         headlines.append({"role": "sub", "value": article.subheadline})
-    descriptions = [{"role": f"{GALLEY}:reading-time", "contenttype": "text/plain",
-                     "value": reading_time(article.reading_minutes)}]
-    if article.correction:
-        descriptions.append({"role": f"{GALLEY}:correction", "contenttype": "text/plain",
-                             "value": article.correction})
-    associations = [a for a in (_featuremedia(article),) if a]
+    descriptions = [
+        d
+        for d in (
+            _text(f"{GALLEY}:reading-time", reading_time(article.reading_minutes)),
+            _text(f"{GALLEY}:correction", article.correction),
+            _text("caption", media.caption) if media else None,
+            _text("alt", media.alt) if media else None,
+        )
+        if d
+    ]
+    associations = [a for a in (_featuremedia(article, site),) if a]
+    associations += _member_associations(article, site, live or {})
     associations += [_author_association(i, c, site) for i, c in enumerate(article.authors, 1)]
     associations += [_related_association(i, r, site) for i, r in enumerate(article.related, 1)]
-    return _drop_none({
-        "standard": {"name": "ninjs", "version": "2.2", "schema": NINJS_SCHEMA_URI},
-        "uri": article.uri,
-        "type": "text",
-        "representationtype": "full",
-        "version": str(article.version),
-        "firstcreated": iso(article.firstcreated),
-        "versioncreated": iso(article.versioncreated or article.published_at),
-        "embargoed": iso(article.embargoed),
-        "pubstatus": "usable",
-        "language": article.language,
-        "slugline": article.slug,
-        "headlines": headlines,
-        "by": article.byline or ", ".join(a.name for a in article.authors) or None,
-        "people": [_drop_none({"name": a.name, "rel": "author",
-                               "uri": site.url(a.url) if a.url else None})
-                   for a in article.authors],
-        "subjects": [{"name": s, "uri": site.url(f"/subjects/{slugify(s)}")}
-                     for s in article.subjects if slugify(s)],
-        "genres": [{"name": g} for g in article.genres],
-        "bodies": [{"role": "main", "contenttype": "text/html", "value": article.body_html,
-                    "wordcount": article.word_count}],
-        "descriptions": descriptions,
-        "associations": associations,
-        "altids": [
-            {"role": f"{GALLEY}:url", "value": site.url(article.url)},
-            {"role": f"{GALLEY}:published-at", "value": iso(article.published_at)},
-            {"role": f"{GALLEY}:reading-minutes", "value": str(article.reading_minutes)},
-            {"role": f"{GALLEY}:enrichment-revision",
-             "value": str(article.enrichment_revision)},
-        ],
-        "renditions": [{"name": "web", "href": site.url(article.url),
-                        "contenttype": "text/html"}],
-    })
+    renditions = _media_renditions(media, site) if media else []
+    taken = {r["name"] for r in renditions}
+    renditions.append(_web(article.url, site, "web" if "web" not in taken else f"{GALLEY}:web"))
+    by = article.byline or ", ".join(a.name for a in article.authors) or None
+    if media is not None:
+        by = media.credit or by
+    bodies = []
+    if article.body_html.strip() or media is None:
+        bodies = [
+            {
+                "role": "main",
+                "contenttype": "text/html",
+                "value": article.body_html,
+                "wordcount": article.word_count,
+            }
+        ]
+    return _drop_none(
+        {
+            "standard": {"name": "ninjs", "version": "2.2", "schema": NINJS_SCHEMA_URI},
+            "uri": article.uri,
+            "type": article.type,
+            "representationtype": "full",
+            "version": article.source_version or str(article.version),
+            "firstcreated": iso(article.published_at),
+            "versioncreated": iso(updated_at(article)),
+            "embargoed": iso(article.embargoed),
+            "pubstatus": "usable",
+            "copyrightnotice": article.copyright or (media.copyright if media else None),
+            "language": article.language,
+            "slugline": article.slug,
+            "headlines": headlines,
+            "by": by,
+            "people": [
+                _drop_none(
+                    {"name": a.name, "rel": "author", "uri": site.url(a.url) if a.url else None}
+                )
+                for a in article.authors
+            ],
+            "subjects": [
+                {"name": s, "uri": site.url(f"/subjects/{slugify(s)}")}
+                for s in article.subjects
+                if slugify(s)
+            ],
+            "genres": [{"name": g} for g in article.genres],
+            "bodies": bodies,
+            "descriptions": descriptions,
+            "associations": associations,
+            "altids": [
+                {"role": f"{GALLEY}:url", "value": site.url(article.url)},
+                {"role": f"{GALLEY}:published-at", "value": iso(article.published_at)},
+                {"role": f"{GALLEY}:modified-at", "value": iso(updated_at(article))},
+                {"role": f"{GALLEY}:reading-minutes", "value": str(article.reading_minutes)},
+                {
+                    "role": f"{GALLEY}:enrichment-revision",
+                    "value": str(article.enrichment_revision),
+                },
+            ],
+            "renditions": renditions,
+        }
+    )
 
 
 # --- schema.org JSON-LD ----------------------------------------------------------
 
 
-def json_ld(article: PublishedArticle, site: Site) -> str:
-    """NewsArticle JSON-LD, safe to embed in a <script> element."""
-    doc = _drop_none({
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
+def _duration(seconds: float | None) -> str | None:
+    """ISO 8601 duration: 95.0 -> PT1M35S."""
+    if seconds is None or seconds <= 0:
+        return None
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text + (f"{secs}S" if secs or whole == 0 else "")
+
+
+def _media_object(article: PublishedArticle, media: Media, site: Site) -> dict[str, Any]:
+    description = summary(article) or media.caption or article.headline
+    if is_picture(media):
+        shown = picture_rendition(media)
+        return {
+            "@type": "ImageObject",
+            "name": article.headline,
+            "contentUrl": site.absolute(shown.href),
+            "caption": media.caption,
+            "description": description,
+            "creditText": media.credit,
+            "copyrightNotice": media.copyright or article.copyright,
+            "encodingFormat": shown.contenttype,
+            "width": shown.width,
+            "height": shown.height,
+        }
+    played = file_of(media)
+    return {
+        "@type": "VideoObject" if media.type == "video" else "AudioObject",
+        "name": article.headline,
+        "description": description,
+        "contentUrl": site.absolute(played.href),
+        "encodingFormat": played.contenttype,
+        "thumbnailUrl": site.absolute(media.poster) if media.poster else None,
+        "uploadDate": iso(article.published_at),
+        "duration": _duration(played.duration),
+        "caption": media.caption if media.type == "audio" else None,
+        "creditText": media.credit,
+        "copyrightNotice": media.copyright or article.copyright,
+    }
+
+
+def json_ld(article: PublishedArticle, site: Site, image: str | None = None) -> str:
+    """Schema.org JSON-LD, safe to embed in a <script> element: NewsArticle for stories
+    and packages, ImageObject, VideoObject or AudioObject for media items.
+    `image`: the picture that stands for the page when the article has none (a package's
+    main item's)."""
+    image = image_of(article) or image
+    common: dict[str, Any] = {
         "mainEntityOfPage": site.url(article.url),
-        "headline": article.headline[:110],
-        "description": summary(article),
-        "image": [article.lead_image.href] if article.lead_image else [],
+        "url": site.url(article.url),
         "datePublished": iso(article.published_at),
         "dateModified": iso(updated_at(article)),
         "inLanguage": article.language,
-        "wordCount": article.word_count,
-        "timeRequired": f"PT{max(1, article.reading_minutes)}M",
         "keywords": article.subjects,
-        "author": [_drop_none({"@type": "Person", "name": a.name, "jobTitle": a.role,
-                               "url": site.url(a.url) if a.url else None})
-                   for a in article.authors],
+        "author": [
+            _drop_none(
+                {
+                    "@type": "Person",
+                    "name": a.name,
+                    "jobTitle": a.role,
+                    "url": site.url(a.url) if a.url else None,
+                }
+            )
+            for a in article.authors
+        ],
         "publisher": {"@type": "Organization", "name": site.name, "url": site.url("/")},
-    })
+    }
+    media = article.media
+    if media is not None and article.type in MEDIA_TYPES:
+        kind = _media_object(article, media, site)
+    else:
+        kind = {
+            "@type": "NewsArticle",
+            "headline": article.headline[:110],
+            "description": summary(article),
+            "image": [site.absolute(image)] if image else [],
+            "wordCount": article.word_count,
+            "timeRequired": f"PT{max(1, article.reading_minutes)}M",
+        }
+    doc = _drop_none({"@context": "https://schema.org", **kind, **common})
     text = json.dumps(doc, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -198,11 +546,32 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 def _xml(root: ET.Element) -> bytes:
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                     xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
 
 
-def rss(items: list[PublishedArticle], info: FeedInfo, site: Site, now: datetime) -> bytes:
+def enclosure(article: PublishedArticle) -> Rendition | None:
+    """The file of a video or audio item, when its type is known (feed enclosures)."""
+    media = article.media
+    if media is None or media.type not in PLAYABLE:
+        return None
+    played = file_of(media)
+    return played if played.contenttype else None
+
+
+def package_uris(items: list[PublishedArticle]) -> list[str]:
+    """The member uris of the packages among these items (to look up what is live)."""
+    return [m.uri for a in items if a.type == "composite" for m in a.members]
+
+
+def rss(
+    items: list[PublishedArticle],
+    info: FeedInfo,
+    site: Site,
+    now: datetime,
+    live: Live | None = None,
+) -> bytes:
     ET.register_namespace("atom", ATOM_NS)
     ET.register_namespace("content", CONTENT_NS)
     ET.register_namespace("dc", DC_NS)
@@ -213,24 +582,45 @@ def rss(items: list[PublishedArticle], info: FeedInfo, site: Site, now: datetime
     _sub(channel, "description", info.description)
     _sub(channel, "language", site.language)
     _sub(channel, "lastBuildDate", format_datetime(now.astimezone(UTC), usegmt=True))
-    _sub(channel, f"{{{ATOM_NS}}}link", href=site.url(info.self_path), rel="self",
-         type="application/rss+xml")
+    _sub(
+        channel,
+        f"{{{ATOM_NS}}}link",
+        href=site.url(info.self_path),
+        rel="self",
+        type="application/rss+xml",
+    )
     for article in items:
         item = _sub(channel, "item")
         _sub(item, "title", article.headline)
         _sub(item, "link", site.url(article.url))
         _sub(item, "guid", site.url(article.url), isPermaLink="true")
         _sub(item, "pubDate", format_datetime(article.published_at.astimezone(UTC), usegmt=True))
-        _sub(item, "description", summary(article))
+        _sub(item, "description", summary(article) or article.headline)
         for author in article.authors:
             _sub(item, f"{{{DC_NS}}}creator", author.name)
         for subject in article.subjects:
             _sub(item, "category", subject)
-        _sub(item, f"{{{CONTENT_NS}}}encoded", article.body_html)
+        played = enclosure(article)
+        if played is not None and played.contenttype:
+            # the size is not known: 0, as the RSS Advisory Board recommends
+            _sub(
+                item,
+                "enclosure",
+                url=site.absolute(played.href),
+                length="0",
+                type=played.contenttype,
+            )
+        _sub(item, f"{{{CONTENT_NS}}}encoded", content_html(article, site, live))
     return _xml(root)
 
 
-def atom(items: list[PublishedArticle], info: FeedInfo, site: Site, now: datetime) -> bytes:
+def atom(
+    items: list[PublishedArticle],
+    info: FeedInfo,
+    site: Site,
+    now: datetime,
+    live: Live | None = None,
+) -> bytes:
     ET.register_namespace("", ATOM_NS)
 
     def a(tag: str) -> str:
@@ -242,8 +632,7 @@ def atom(items: list[PublishedArticle], info: FeedInfo, site: Site, now: datetim
     _sub(root, a("subtitle"), info.description)
     newest = max((updated_at(i) for i in items), default=now)
     _sub(root, a("updated"), iso(newest))
-    _sub(root, a("link"), rel="self", href=site.url(info.self_path),
-         type="application/atom+xml")
+    _sub(root, a("link"), rel="self", href=site.url(info.self_path), type="application/atom+xml")
     _sub(root, a("link"), rel="alternate", href=site.url(info.page_path), type="text/html")
     _sub(_sub(root, a("author")), a("name"), site.name)
     for article in items:
@@ -251,6 +640,15 @@ def atom(items: list[PublishedArticle], info: FeedInfo, site: Site, now: datetim
         _sub(entry, a("id"), article.uri)
         _sub(entry, a("title"), article.headline)
         _sub(entry, a("link"), rel="alternate", href=site.url(article.url), type="text/html")
+        played = enclosure(article)
+        if played is not None and played.contenttype:
+            _sub(
+                entry,
+                a("link"),
+                rel="enclosure",
+                href=site.absolute(played.href),
+                type=played.contenttype,
+            )
         _sub(entry, a("published"), iso(article.published_at))
         _sub(entry, a("updated"), iso(updated_at(article)))
         for card in article.authors:
@@ -260,12 +658,30 @@ def atom(items: list[PublishedArticle], info: FeedInfo, site: Site, now: datetim
                 _sub(author, a("uri"), site.url(card.url))
         for subject in article.subjects:
             _sub(entry, a("category"), term=subject)
-        _sub(entry, a("summary"), summary(article))
-        _sub(entry, a("content"), article.body_html, type="html")
+        _sub(entry, a("summary"), summary(article) or article.headline)
+        _sub(entry, a("content"), content_html(article, site, live), type="html")
     return _xml(root)
 
 
-def json_feed(items: list[PublishedArticle], info: FeedInfo, site: Site) -> dict[str, Any]:
+def _attachments(article: PublishedArticle, site: Site) -> list[dict[str, Any]]:
+    played = enclosure(article)
+    if played is None or not played.contenttype:
+        return []
+    return [
+        _drop_none(
+            {
+                "url": site.absolute(played.href),
+                "mime_type": played.contenttype,
+                "title": article.headline,
+                "duration_in_seconds": played.duration,
+            }
+        )
+    ]
+
+
+def json_feed(
+    items: list[PublishedArticle], info: FeedInfo, site: Site, live: Live | None = None
+) -> dict[str, Any]:
     return {
         "version": "https://jsonfeed.org/version/1.1",
         "title": info.title,
@@ -273,21 +689,37 @@ def json_feed(items: list[PublishedArticle], info: FeedInfo, site: Site) -> dict
         "feed_url": site.url(info.self_path),
         "description": info.description,
         "language": site.language,
-        "items": [_drop_none({
+        "items": [_json_feed_item(article, site, live) for article in items],
+    }
+
+
+def _json_feed_item(article: PublishedArticle, site: Site, live: Live | None) -> dict[str, Any]:
+    image = image_of(article)
+    return _drop_none(
+        {
             "id": article.uri,
             "url": site.url(article.url),
             "title": article.headline,
-            "content_html": article.body_html,
+            "content_html": content_html(article, site, live),  # never empty
             "summary": summary(article),
-            "image": article.lead_image.href if article.lead_image else None,
+            "image": site.absolute(image) if image else None,
             "date_published": iso(article.published_at),
             "date_modified": iso(updated_at(article)),
-            "authors": [_drop_none({"name": c.name, "url": site.url(c.url) if c.url else None,
-                                    "avatar": c.avatar_url}) for c in article.authors],
+            "authors": [
+                _drop_none(
+                    {
+                        "name": c.name,
+                        "url": site.url(c.url) if c.url else None,
+                        "avatar": site.absolute(c.avatar_url) if c.avatar_url else None,
+                    }
+                )
+                for c in article.authors
+            ],
             "tags": article.subjects,
             "language": article.language,
-        }) for article in items],
-    }
+            "attachments": _attachments(article, site),
+        }
+    )
 
 
 def news_sitemap(items: list[PublishedArticle], site: Site) -> bytes:

@@ -16,9 +16,9 @@ from shared.envelope import Envelope
 from shared.infra.consumer import DeadLetters, Route, StreamConsumer
 from shared.infra.db import Database
 from shared.infra.problems import Problem
-from shared.models import EnrichedArticle
+from shared.models import EnrichedArticle, PublishedArticle
 
-from . import domain, formats
+from . import domain, formats, i18n
 from .domain import Cursor, CursorError
 from .formats import FeedInfo, Site
 from .store import Page, Store
@@ -27,26 +27,39 @@ from .views import Views
 # --- the stream ------------------------------------------------------------------
 
 
-def article_handler(store: Callable[[], Store], now: Callable[[], datetime],
-                    on_change: Callable[[], None]) -> Callable[[Envelope[Any]], Any]:
+def article_handler(
+    store: Callable[[], Store], now: Callable[[], datetime], on_change: Callable[[], None]
+) -> Callable[[Envelope[Any]], Any]:
     async def handle(event: Envelope[EnrichedArticle]) -> None:
         article, moment = event.data, now()
-        await store().apply(event.id, article.uri,
-                            lambda state: domain.receive(state, article, moment), moment)
+        await store().apply(
+            event.id, article.uri, lambda state: domain.receive(state, article, moment), moment
+        )
         on_change()
 
     return handle
 
 
-def register_consumer(broker: RedisBroker, consumer: str, handle: Callable[..., Any],
-                      dead_letters: Callable[[], DeadLetters], *,
-                      db: Callable[[], Database] | None = None,
-                      after_commit: Callable[[], None] | None = None) -> StreamConsumer:
+def register_consumer(
+    broker: RedisBroker,
+    consumer: str,
+    handle: Callable[..., Any],
+    dead_letters: Callable[[], DeadLetters],
+    *,
+    db: Callable[[], Database] | None = None,
+    after_commit: Callable[[], None] | None = None,
+) -> StreamConsumer:
     """The reader and claimer of `articles.enriched`; with `db`, each read is one batch."""
     stream_consumer = StreamConsumer(
-        broker=broker, stream=names.ARTICLES_ENRICHED, group=names.PUBLISH_GROUP,
-        consumer=consumer, routes={names.ARTICLE_ENRICHED: Route(EnrichedArticle, handle)},
-        dead_letters=dead_letters, db=db, after_commit=after_commit)
+        broker=broker,
+        stream=names.ARTICLES_ENRICHED,
+        group=names.PUBLISH_GROUP,
+        consumer=consumer,
+        routes={names.ARTICLE_ENRICHED: Route(EnrichedArticle, handle)},
+        dead_letters=dead_letters,
+        db=db,
+        after_commit=after_commit,
+    )
     stream_consumer.register()
     return stream_consumer
 
@@ -78,22 +91,26 @@ def _more_links(page: Page, html_path: str, query: str = "") -> dict[str, str] |
     if page.next_cursor is None:
         return None
     token = page.next_cursor.encode()
-    return {"href": f"{html_path}?after={token}",
-            "fragment": f"/feed/more?after={token}{query}"}
+    return {"href": f"{html_path}?after={token}", "fragment": f"/feed/more?after={token}{query}"}
 
 
-def site_router(views: Views, page_size: int, feed_size: int,
-                now: Callable[[], datetime]) -> APIRouter:
+def site_router(
+    views: Views, page_size: int, feed_size: int, now: Callable[[], datetime]
+) -> APIRouter:
     router = APIRouter()
     site = views.site
 
     def bad_cursor(request: Request, exc: CursorError) -> Response:
-        return views.render(request, "error.html", 422, title="Invalid page link",
-                            message=str(exc))
+        return views.render(request, "error.html", 422, title="Invalid page link", message=str(exc))
 
     def not_found(request: Request, what: str = "page") -> Response:
-        return views.render(request, "error.html", 404, title="Not found",
-                            message=f"There is no {what} at this address.")
+        return views.render(
+            request,
+            "error.html",
+            404,
+            title="Not found",
+            message=f"There is no {what} at this address.",
+        )
 
     async def latest(request: Request, limit: int = 8) -> list[Any]:
         return (await _store(request).feed(limit=limit)).items
@@ -104,16 +121,24 @@ def site_router(views: Views, page_size: int, feed_size: int,
             page = await _store(request).feed(after=_cursor(after), limit=page_size)
         except CursorError as exc:
             return bad_cursor(request, exc)
-        return views.render(request, "feed.html", title="Latest news", page=page,
-                            more=_more_links(page, "/"), canonical=site.url("/"),
-                            feeds=_feed_links("/feeds"))
+        return views.render(
+            request,
+            "feed.html",
+            title=i18n.texts(site.language)["latest_news"],
+            page=page,
+            more=_more_links(page, "/"),
+            canonical=site.url("/"),
+            feeds=_feed_links("/feeds"),
+        )
 
     @_get(router, "/feed/more")
-    async def more(request: Request, after: str, subject: str | None = None,
-                   author: str | None = None) -> Response:
+    async def more(
+        request: Request, after: str, subject: str | None = None, author: str | None = None
+    ) -> Response:
         try:
-            page = await _store(request).feed(after=_cursor(after), limit=page_size,
-                                              subject=subject, author=author)
+            page = await _store(request).feed(
+                after=_cursor(after), limit=page_size, subject=subject, author=author
+            )
         except CursorError as exc:
             return problem(422, "Invalid cursor", str(exc))
         path, query = "/", ""
@@ -121,8 +146,7 @@ def site_router(views: Views, page_size: int, feed_size: int,
             path, query = f"/subjects/{quote(subject)}", f"&subject={quote(subject)}"
         elif author is not None:
             path, query = f"/authors/{quote(author)}", f"&author={quote(author)}"
-        return views.render(request, "_more.html", page=page,
-                            more=_more_links(page, path, query))
+        return views.render(request, "_more.html", page=page, more=_more_links(page, path, query))
 
     @_get(router, "/articles/{slug}")
     async def article_page(request: Request, slug: str) -> Response:
@@ -135,12 +159,28 @@ def site_router(views: Views, page_size: int, feed_size: int,
             return RedirectResponse(names.article_path(found.moved_to), status_code=301)
         article = found.article
         assert article is not None
-        live = await _store(request).live_slugs([r.slug for r in article.related])
+        store = _store(request)
+        live = await store.live_slugs([r.slug for r in article.related])
+        package = None
+        if article.type == "composite":
+            members = await store.live_by_uris(m.uri for m in article.members)
+            package = domain.resolve_package(article, members)
+        share_image = formats.image_of(article)
+        if share_image is None and package is not None and package.main is not None:
+            share_image = formats.image_of(package.main)
         return views.render(
-            request, "article.html", title=article.headline, article=article,
+            request,
+            "article.html",
+            lang=article.language,
+            title=article.headline,
+            article=article,
+            package=package,
+            share_image=share_image,
             related=[r for r in article.related if r.slug in live],
             latest=[a for a in await latest(request) if a.uri != article.uri][:6],
-            canonical=site.url(article.url), json_ld=formats.json_ld(article, site))
+            canonical=site.url(article.url),
+            json_ld=formats.json_ld(article, site, image=share_image),
+        )
 
     @_get(router, "/authors/{slug}")
     async def author_page(request: Request, slug: str, after: str | None = None) -> Response:
@@ -148,14 +188,20 @@ def site_router(views: Views, page_size: int, feed_size: int,
         if card is None:
             return not_found(request, "author")
         try:
-            page = await _store(request).feed(after=_cursor(after), limit=page_size,
-                                              author=slug)
+            page = await _store(request).feed(after=_cursor(after), limit=page_size, author=slug)
         except CursorError as exc:
             return bad_cursor(request, exc)
         base = names.author_path(slug)
-        return views.render(request, "author.html", title=card.name, card=card, page=page,
-                            more=_more_links(page, base, f"&author={slug}"),
-                            canonical=site.url(base), feeds=_feed_links(base))
+        return views.render(
+            request,
+            "author.html",
+            title=card.name,
+            card=card,
+            page=page,
+            more=_more_links(page, base, f"&author={slug}"),
+            canonical=site.url(base),
+            feeds=_feed_links(base),
+        )
 
     @_get(router, "/subjects/{slug}")
     async def subject_page(request: Request, slug: str, after: str | None = None) -> Response:
@@ -163,14 +209,19 @@ def site_router(views: Views, page_size: int, feed_size: int,
         if name is None:
             return not_found(request, "subject")
         try:
-            page = await _store(request).feed(after=_cursor(after), limit=page_size,
-                                              subject=slug)
+            page = await _store(request).feed(after=_cursor(after), limit=page_size, subject=slug)
         except CursorError as exc:
             return bad_cursor(request, exc)
         base = f"/subjects/{slug}"
-        return views.render(request, "subject.html", title=name, page=page,
-                            more=_more_links(page, base, f"&subject={slug}"),
-                            canonical=site.url(base), feeds=_feed_links(base))
+        return views.render(
+            request,
+            "subject.html",
+            title=name,
+            page=page,
+            more=_more_links(page, base, f"&subject={slug}"),
+            canonical=site.url(base),
+            feeds=_feed_links(base),
+        )
 
     @_get(router, "/v1/articles/{slug}")
     async def ninjs(request: Request, slug: str) -> Response:
@@ -181,8 +232,10 @@ def site_router(views: Views, page_size: int, feed_size: int,
             return problem(410, "Gone", "this article was removed")
         if found.moved_to:
             return RedirectResponse(f"/v1/articles/{found.moved_to}", status_code=301)
-        assert found.article is not None
-        return JSONResponse(formats.to_ninjs(found.article, site))
+        article = found.article
+        assert article is not None
+        members = await _members(_store(request), [article])
+        return JSONResponse(formats.to_ninjs(article, site, members))
 
     _feed_routes(router, site, feed_size, now)
 
@@ -194,22 +247,32 @@ def site_router(views: Views, page_size: int, feed_size: int,
 
     @_get(router, "/robots.txt")
     async def robots() -> Response:
-        return Response(f"User-agent: *\nAllow: /\nSitemap: {site.url('/sitemap-news.xml')}\n",
-                        media_type="text/plain")
+        return Response(
+            f"User-agent: *\nAllow: /\nSitemap: {site.url('/sitemap-news.xml')}\n",
+            media_type="text/plain",
+        )
 
     return router
+
+
+async def _members(store: Store, items: list[PublishedArticle]) -> dict[str, PublishedArticle]:
+    """The live members of the packages among `items` (one query; none without packages)."""
+    uris = formats.package_uris(items)
+    return await store.live_by_uris(uris) if uris else {}
 
 
 def _feed_links(base: str) -> dict[str, str]:
     return {"rss": f"{base}/rss.xml", "atom": f"{base}/atom.xml", "json": f"{base}/feed.json"}
 
 
-def _feed_routes(router: APIRouter, site: Site, feed_size: int,
-                 now: Callable[[], datetime]) -> None:
+def _feed_routes(
+    router: APIRouter, site: Site, feed_size: int, now: Callable[[], datetime]
+) -> None:
     """RSS 2.0, Atom 1.0 and JSON Feed 1.1: latest, per author, per subject."""
 
-    async def scope(request: Request, kind: str, slug: str | None,
-                    fmt: str) -> tuple[FeedInfo, Page] | None:
+    async def scope(
+        request: Request, kind: str, slug: str | None, fmt: str
+    ) -> tuple[FeedInfo, Page] | None:
         store = _store(request)
         if kind == "author" and slug is not None:
             card = await store.author_card(slug)
@@ -224,26 +287,36 @@ def _feed_routes(router: APIRouter, site: Site, feed_size: int,
             base, title = f"/subjects/{slug}", f"{name} – {site.name}"
             page = await store.feed(limit=feed_size, subject=slug)
         else:
-            base, title = "/feeds", f"Latest news – {site.name}"
+            latest = i18n.texts(site.language)["latest_news"]
+            base, title = "/feeds", f"{latest} – {site.name}"
             page = await store.feed(limit=feed_size)
         page_path = "/" if base == "/feeds" else base
-        info = FeedInfo(title=title, page_path=page_path, self_path=f"{base}/{fmt}",
-                        description=f"The latest stories: {title}")
+        info = FeedInfo(
+            title=title,
+            page_path=page_path,
+            self_path=f"{base}/{fmt}",
+            description=f"The latest stories: {title}",
+        )
         return info, page
 
-    def render(fmt: str, info: FeedInfo, page: Page) -> Response:
+    async def render(request: Request, fmt: str, info: FeedInfo, page: Page) -> Response:
+        live = await _members(_store(request), page.items)
         if fmt == "atom.xml":
-            return Response(formats.atom(page.items, info, site, now()),
-                            media_type="application/atom+xml")
+            return Response(
+                formats.atom(page.items, info, site, now(), live), media_type="application/atom+xml"
+            )
         if fmt == "feed.json":
-            return JSONResponse(formats.json_feed(page.items, info, site),
-                                media_type="application/feed+json")
-        return Response(formats.rss(page.items, info, site, now()),
-                        media_type="application/rss+xml")
+            return JSONResponse(
+                formats.json_feed(page.items, info, site, live), media_type="application/feed+json"
+            )
+        return Response(
+            formats.rss(page.items, info, site, now(), live), media_type="application/rss+xml"
+        )
 
     formats_ = ("rss.xml", "atom.xml", "feed.json", "feed.xml")
 
     for fmt in formats_:
+
         def make(fmt: str = fmt) -> None:
             name = "rss.xml" if fmt == "feed.xml" else fmt
 
@@ -251,20 +324,20 @@ def _feed_routes(router: APIRouter, site: Site, feed_size: int,
             async def latest_feed(request: Request) -> Response:
                 found = await scope(request, "latest", None, name)
                 assert found is not None
-                return render(name, *found)
+                return await render(request, name, *found)
 
             @_get(router, f"/authors/{{slug}}/{fmt}", name=f"author-feed-{fmt}")
             async def author_feed(request: Request, slug: str) -> Response:
                 found = await scope(request, "author", slug, name)
                 if found is None:
                     return problem(404, "Not found", f"no author {slug!r}")
-                return render(name, *found)
+                return await render(request, name, *found)
 
             @_get(router, f"/subjects/{{slug}}/{fmt}", name=f"subject-feed-{fmt}")
             async def subject_feed(request: Request, slug: str) -> Response:
                 found = await scope(request, "subject", slug, name)
                 if found is None:
                     return problem(404, "Not found", f"no subject {slug!r}")
-                return render(name, *found)
+                return await render(request, name, *found)
 
         make()

@@ -14,6 +14,7 @@ def content_security_policy(nonce: str) -> str:
         f"script-src 'nonce-{nonce}'",
         "style-src 'self'",
         "img-src 'self' https: data:",
+        "media-src 'self' https:",  # video and audio renditions
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

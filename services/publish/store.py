@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS articles (
     held TEXT,              -- EnrichedArticle JSON waiting for due_at
     due_at TEXT,
     killed INTEGER NOT NULL DEFAULT 0,
-    published_at TEXT,      -- first moment visible (sort_key format): the feed order
+    published_at TEXT,      -- the story's own publication date (sort_key): the feed order
     slug TEXT,              -- slug of the live (or last killed) version
     changed_at TEXT NOT NULL
 );
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS subjects (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 ALL_SCHEMA = (SCHEMA, OUTBOX_SCHEMA, PROCESSED_SCHEMA)
 
 Decide = Callable[[State | None], Outcome | None]
+MAX_URIS = 5000  # uris per live_by_uris query (SQLite 3.32+ binds up to 32766)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,9 @@ class Lookup:
 
 def _state(row: aiosqlite.Row) -> State:
     return State(
-        uri=row["uri"], version=row["version"], revision=row["revision"],
+        uri=row["uri"],
+        version=row["version"],
+        revision=row["revision"],
         live=PublishedArticle.model_validate_json(row["live"]) if row["live"] else None,
         held=EnrichedArticle.model_validate_json(row["held"]) if row["held"] else None,
         killed=bool(row["killed"]),
@@ -82,8 +85,13 @@ def _state(row: aiosqlite.Row) -> State:
 
 
 def _event(event_type: str, payload: PublishedArticle, now: datetime) -> Envelope[Any]:
-    return Envelope[PublishedArticle](source=names.source_of(names.PUBLISH), type=event_type,
-                                      subject=payload.uri, time=now, data=payload)
+    return Envelope[PublishedArticle](
+        source=names.source_of(names.PUBLISH),
+        type=event_type,
+        subject=payload.uri,
+        time=now,
+        data=payload,
+    )
 
 
 class Store:
@@ -114,8 +122,7 @@ class Store:
             return await run_sync(conn, _release_due, decide, now)
 
     async def next_due(self) -> datetime | None:
-        row = await self.db.fetchone(
-            "SELECT MIN(due_at) FROM articles WHERE held IS NOT NULL")
+        row = await self.db.fetchone("SELECT MIN(due_at) FROM articles WHERE held IS NOT NULL")
         return from_sort_key(row[0]) if row and row[0] else None
 
     # --- reads ----------------------------------------------------------------
@@ -127,7 +134,9 @@ class Store:
     async def lookup(self, slug: str) -> Lookup | None:
         row = await self.db.fetchone(
             "SELECT a.live, a.killed, a.slug FROM slugs s JOIN articles a ON a.uri = s.uri"
-            " WHERE s.slug = ?", (slug,))
+            " WHERE s.slug = ?",
+            (slug,),
+        )
         if row is None:
             return None
         if row["killed"]:
@@ -138,9 +147,15 @@ class Store:
             return Lookup(moved_to=row["slug"])
         return Lookup(article=PublishedArticle.model_validate_json(row["live"]))
 
-    async def feed(self, *, after: Cursor | None = None, limit: int = 10,
-                   author: str | None = None, subject: str | None = None,
-                   since: datetime | None = None) -> Page:
+    async def feed(
+        self,
+        *,
+        after: Cursor | None = None,
+        limit: int = 10,
+        author: str | None = None,
+        subject: str | None = None,
+        since: datetime | None = None,
+    ) -> Page:
         """Live articles newest first, keyset-paginated on (published_at, uri)."""
         sql = ["SELECT a.uri, a.published_at, a.live FROM articles a"]
         where, params = ["a.live IS NOT NULL"], []
@@ -177,8 +192,20 @@ class Store:
             return set()
         marks = ",".join("?" * len(slugs))
         rows = await self.db.fetchall(
-            f"SELECT slug FROM articles WHERE live IS NOT NULL AND slug IN ({marks})", slugs)
+            f"SELECT slug FROM articles WHERE live IS NOT NULL AND slug IN ({marks})", slugs
+        )
         return {r["slug"] for r in rows}
+
+    async def live_by_uris(self, uris: Iterable[str]) -> dict[str, PublishedArticle]:
+        """The live version of each of these uris that has one (a package's members)."""
+        wanted = list(dict.fromkeys(uris))[:MAX_URIS]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = await self.db.fetchall(
+            f"SELECT uri, live FROM articles WHERE live IS NOT NULL AND uri IN ({marks})", wanted
+        )
+        return {r["uri"]: PublishedArticle.model_validate_json(r["live"]) for r in rows}
 
     async def outbox(self) -> list[dict[str, str]]:
         """Every queued event's stream fields, oldest first (for tests and ops)."""
@@ -189,8 +216,9 @@ class Store:
 # --- the write path: plain sqlite3 functions, each run as one `run_sync` unit ----------
 
 
-def _apply(conn: sqlite3.Connection, event_id: str, uri: str, decide: Decide,
-           now: datetime) -> str | None:
+def _apply(
+    conn: sqlite3.Connection, event_id: str, uri: str, decide: Decide, now: datetime
+) -> str | None:
     if not first_time_sync(conn, event_id):
         return None
     return _decide_and_save(conn, uri, decide, now)
@@ -199,21 +227,24 @@ def _apply(conn: sqlite3.Connection, event_id: str, uri: str, decide: Decide,
 def _release_due(conn: sqlite3.Connection, decide: Decide, now: datetime) -> list[str]:
     due = conn.execute(
         "SELECT uri FROM articles WHERE held IS NOT NULL AND due_at <= ? ORDER BY due_at",
-        (sort_key(now),)).fetchall()
+        (sort_key(now),),
+    ).fetchall()
     emitted = [_decide_and_save(conn, row["uri"], decide, now) for row in due]
     return [event_type for event_type in emitted if event_type]
 
 
-def _decide_and_save(conn: sqlite3.Connection, uri: str, decide: Decide,
-                     now: datetime) -> str | None:
+def _decide_and_save(
+    conn: sqlite3.Connection, uri: str, decide: Decide, now: datetime
+) -> str | None:
     row = conn.execute("SELECT * FROM articles WHERE uri = ?", (uri,)).fetchone()
     outcome = decide(_state(row) if row else None)
     if outcome is None:
         return None
     _save(conn, outcome.state, now)
     if outcome.event_type and outcome.payload is not None:
-        enqueue_sync(conn, names.ARTICLES_PUBLISHED,
-                     _event(outcome.event_type, outcome.payload, now))
+        enqueue_sync(
+            conn, names.ARTICLES_PUBLISHED, _event(outcome.event_type, outcome.payload, now)
+        )
     return outcome.event_type
 
 
@@ -228,18 +259,25 @@ def _save(conn: sqlite3.Connection, state: State, now: datetime) -> None:
         " due_at=excluded.due_at, killed=excluded.killed,"
         " published_at=excluded.published_at, slug=COALESCE(excluded.slug, slug),"
         " changed_at=excluded.changed_at",
-        (state.uri, state.version, state.revision,
-         live.model_dump_json() if live else None,
-         held.model_dump_json() if held else None,
-         sort_key(state.due_at) if state.due_at else None,
-         int(state.killed),
-         sort_key(state.published_at) if state.published_at else None,
-         slug, sort_key(now)))
+        (
+            state.uri,
+            state.version,
+            state.revision,
+            live.model_dump_json() if live else None,
+            held.model_dump_json() if held else None,
+            sort_key(state.due_at) if state.due_at else None,
+            int(state.killed),
+            sort_key(state.published_at) if state.published_at else None,
+            slug,
+            sort_key(now),
+        ),
+    )
     _index(conn, state.uri, live, now)
 
 
-def _index(conn: sqlite3.Connection, uri: str, live: PublishedArticle | None,
-           now: datetime) -> None:
+def _index(
+    conn: sqlite3.Connection, uri: str, live: PublishedArticle | None, now: datetime
+) -> None:
     """Keep the author, subject and slug indexes in step with what is live."""
     conn.execute("DELETE FROM article_authors WHERE uri = ?", (uri,))
     conn.execute("DELETE FROM article_subjects WHERE uri = ?", (uri,))
@@ -248,13 +286,18 @@ def _index(conn: sqlite3.Connection, uri: str, live: PublishedArticle | None,
     conn.execute("INSERT OR REPLACE INTO slugs(slug, uri) VALUES (?, ?)", (live.slug, uri))
     cards = [card for card in live.authors if card.slug]
     if cards:
-        conn.executemany("INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
-                         [(card.slug, uri) for card in cards])
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_authors VALUES (?, ?)",
+            [(card.slug, uri) for card in cards],
+        )
         conn.executemany(
             "INSERT OR REPLACE INTO author_cards(slug, card, changed_at) VALUES (?, ?, ?)",
-            [(card.slug, card.model_dump_json(), sort_key(now)) for card in cards])
+            [(card.slug, card.model_dump_json(), sort_key(now)) for card in cards],
+        )
     subjects = [(slug, name) for name in live.subjects if (slug := slugify(name))]
     if subjects:
-        conn.executemany("INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
-                         [(slug, uri) for slug, _ in subjects])
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_subjects VALUES (?, ?)",
+            [(slug, uri) for slug, _ in subjects],
+        )
         conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)", subjects)

@@ -1,8 +1,13 @@
-"""HTML rendering: Jinja2 with autoescape; only the sanitized body is marked safe."""
+"""HTML rendering: Jinja2 with autoescape; only the sanitized body is marked safe.
+
+Every template gets `site`, `nonce`, `lang` (the page's language, one of i18n's)
+and `t` (that language's page strings). Dates and reading times are filters that
+take the language: `{{ moment | date(lang) }}`, `{{ minutes | reading_time(lang) }}`.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,36 +15,86 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .domain import reading_time, slugify
-from .formats import Site, iso, summary
+from . import i18n
+from .domain import slugify
+from .formats import (
+    Site,
+    credit_key,
+    image_of,
+    is_picture,
+    iso,
+    picture_rendition,
+    sources,
+    summary,
+    thumbnail_of,
+    updated_at,
+    was_updated,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
 
-def _date(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%b} {utc.day}, {utc:%Y} · {utc:%H:%M} UTC"
+def _date(moment: datetime | None, lang: str | None = None) -> str:
+    """Date and time in UTC, as the language writes them."""
+    return i18n.format_datetime(moment, lang) if moment is not None else ""
 
 
-def make_env() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES),
-                      autoescape=select_autoescape(("html",), default=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(date=_date, iso=iso, slugify=slugify, reading_time=reading_time,
-                       summary=summary)
+def _day(moment: datetime | None, lang: str | None = None) -> str:
+    return i18n.format_date(moment, lang) if moment is not None else ""
+
+
+def make_env(site: Site | None = None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html",), default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        date=_date,
+        day=_day,
+        iso=iso,
+        slugify=slugify,
+        reading_time=i18n.reading_time,
+        labelled=lambda value, key, lang: i18n.labelled(key, value, lang),
+        summary=summary,
+        updated_at=updated_at,
+        image_of=image_of,
+        thumbnail=thumbnail_of,
+        picture_rendition=picture_rendition,
+        sources=sources,
+        credit_key=credit_key,
+        absolute=site.absolute if site is not None else (lambda href: href),
+    )
+    env.tests.update(updated=was_updated, picture=is_picture)
+    # the site's language unless a render says otherwise (Views.render always does)
+    code = i18n.language(site.language if site is not None else None)
+    env.globals.update(lang=code, t=i18n.texts(code))
     return env
 
 
 class Views:
     def __init__(self, site: Site) -> None:
         self.site = site
-        self.env = make_env()
+        self.env = make_env(site)
 
-    def render(self, request: Request, template: str, status_code: int = 200,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self,
+        request: Request,
+        template: str,
+        status_code: int = 200,
+        *,
+        lang: str | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """`lang`: the language of the page text (the article's), else the site's."""
+        code = i18n.language(lang or self.site.language)
         html = self.env.get_template(template).render(
-            site=self.site, nonce=getattr(request.state, "nonce", ""), **context)
+            site=self.site,
+            nonce=getattr(request.state, "nonce", ""),
+            lang=code,
+            t=i18n.texts(code),
+            **context,
+        )
         return HTMLResponse(html, status_code=status_code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -51,7 +52,9 @@ async def feed_the_service(redis: Any, service: Service, seed_article: dict[str,
                            seed_budget: dict[str, Any]) -> Any:
     """Enough stories for two feed pages, then the reference article on top."""
     card = author_card(seed_author)
-    stories = [simple_story(n) for n in range(1, 13)]
+    # older stories of the archive (the feed sorts by each story's own date)
+    stories = [simple_story(n, firstcreated=datetime(2025, 1, n, 9, 0, tzinfo=UTC))
+               for n in range(1, 13)]
     stories.append(enriched_from_ninjs(seed_related, authors=[card]))
     stories.append(enriched_from_ninjs(seed_budget))
     article = seed_story(seed_article, seed_author, seed_related)

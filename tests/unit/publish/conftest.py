@@ -53,7 +53,8 @@ class Publisher:
         moment = self.clock()
         event = enriched_event(article)
         return await self.store.apply(
-            event.id, article.uri, lambda s: domain.receive(s, article, moment), moment)
+            event.id, article.uri, lambda s: domain.receive(s, article, moment), moment
+        )
 
 
 @pytest.fixture

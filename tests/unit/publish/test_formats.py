@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,22 +14,43 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from shared.models import Image
 from tests.unit.publish.conftest import BASE_URL, Publisher
-from tests.unit.publish.factories import Clock, seed_story, simple_story
+from tests.unit.publish.factories import (
+    Clock,
+    audio_item,
+    graphic_item,
+    member,
+    package_item,
+    picture_item,
+    seed_story,
+    simple_story,
+    video_item,
+)
 
 SCHEMA = json.loads(
-    (Path(__file__).parents[3] / "shared/standards/ninjs-schema_2.2.json").read_text())
+    (Path(__file__).parents[3] / "shared/standards/ninjs-schema_2.2.json").read_text()
+)
 seed_related_uri = "urn:newsroom:kyivindependent:article:ukraine-captured-north-korean-pow"
+BACKFILLED = datetime(2019, 3, 1, 8, 30, tzinfo=UTC)
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 @pytest.fixture
-async def seeded(publish: Publisher, seed_article: dict[str, Any], seed_author: dict[str, Any],
-                 seed_related: dict[str, Any]) -> Any:
+async def seeded(
+    publish: Publisher,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
+) -> Any:
     await publish(seed_story(seed_related, seed_author, seed_related, related=[]))
-    article = seed_story(seed_article, seed_author, seed_related,
-                         correction="An earlier version gave the wrong date.")
+    article = seed_story(
+        seed_article,
+        seed_author,
+        seed_related,
+        correction="An earlier version gave the wrong date.",
+    )
     await publish(article)
     return article
 
@@ -80,7 +101,9 @@ async def test_the_ninjs_api_is_valid_ninjs_2_2_with_galleys_extras_in_documente
     author = assocs["author-1"]
     assert author["title"] == "Martin Fornusek"
     assert {d["role"]: d["value"] for d in author["descriptions"]} == {
-        "galley:author-role": "Reporter", "galley:author-bio": seed_author["bio"]}
+        "galley:author-role": "Reporter",
+        "galley:author-bio": seed_author["bio"],
+    }
     assert author["renditions"][0]["href"] == seed_author["avatar_url"]
     assert author["uri"] == f"{BASE_URL}/authors/martin-fornusek"
     related = assocs["related-1"]
@@ -88,7 +111,8 @@ async def test_the_ninjs_api_is_valid_ninjs_2_2_with_galleys_extras_in_documente
     assert related["renditions"][0]["href"].startswith(f"{BASE_URL}/articles/he-wanted-to-live")
     assert assocs["featuremedia"]["descriptions"][0]["role"] == "caption"
     assert {a["role"]: a["value"] for a in doc["altids"]}["galley:url"] == (
-        f"{BASE_URL}/articles/{seeded.slug}")
+        f"{BASE_URL}/articles/{seeded.slug}"
+    )
 
 
 async def test_ninjs_of_a_bare_article_is_valid_too(
@@ -104,13 +128,21 @@ async def test_ninjs_for_an_unknown_slug_is_a_problem_document(client: httpx.Asy
     assert response.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("path", [
-    "/feeds/rss.xml", "/feeds/atom.xml", "/feeds/feed.json",
-    "/authors/martin-fornusek/rss.xml", "/authors/martin-fornusek/feed.xml",
-    "/authors/martin-fornusek/atom.xml", "/authors/martin-fornusek/feed.json",
-    "/subjects/kursk-oblast/rss.xml", "/subjects/kursk-oblast/atom.xml",
-    "/subjects/kursk-oblast/feed.json",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/rss.xml",
+        "/feeds/atom.xml",
+        "/feeds/feed.json",
+        "/authors/martin-fornusek/rss.xml",
+        "/authors/martin-fornusek/feed.xml",
+        "/authors/martin-fornusek/atom.xml",
+        "/authors/martin-fornusek/feed.json",
+        "/subjects/kursk-oblast/rss.xml",
+        "/subjects/kursk-oblast/atom.xml",
+        "/subjects/kursk-oblast/feed.json",
+    ],
+)
 async def test_every_feed_parses_cleanly_and_lists_the_stories_newest_first(
     client: httpx.AsyncClient, seeded: Any, path: str
 ) -> None:
@@ -160,3 +192,200 @@ async def test_the_news_sitemap_lists_only_the_last_two_days(
     published = news.findtext(f"{NEWS}publication_date")
     assert published is not None
     assert published.startswith((clock() - timedelta(days=1, hours=12)).strftime("%Y-%m-%d"))
+
+
+# --- every item type ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def every_type(publish: Publisher) -> dict[str, Any]:
+    """One live item of each type, and a package of a story, the picture and the video."""
+    story = simple_story(
+        1,
+        firstcreated=BACKFILLED,
+        versioncreated=BACKFILLED + timedelta(hours=3),
+        lead_image=Image(
+            href="/media/lead-1.jpg", caption="The chamber.", credit="Staff", copyright="© Galley"
+        ),
+    )
+    items = {
+        "text": story,
+        "picture": picture_item(1),
+        "graphic": graphic_item(1),
+        "video": video_item(1),
+        "audio": audio_item(1),
+    }
+    items["composite"] = package_item(
+        1,
+        [
+            member(story, "main"),
+            member(items["picture"], "sidebars"),
+            member(items["video"], "sidebars"),
+        ],
+    )
+    for article in items.values():
+        await publish(article)
+    return items
+
+
+async def test_ninjs_of_a_picture_is_valid_and_carries_its_renditions_caption_credit_copyright(
+    client: httpx.AsyncClient, every_type: dict[str, Any]
+) -> None:
+    doc = (await client.get("/v1/articles/picture-number-1")).json()
+    validate(doc)
+    assert doc["type"] == "picture" and doc["version"] == "1"
+    renditions = {r["name"]: r for r in doc["renditions"]}
+    assert renditions["baseImage"] == {
+        "name": "baseImage",
+        "href": f"{BASE_URL}/media/picture-1-large.jpg",
+        "contenttype": "image/jpeg",
+        "width": 1600,
+        "height": 1067,
+    }
+    assert renditions["thumbnail"]["href"] == "https://images.example.org/picture-1-thumb.jpg"
+    assert renditions["web"]["href"] == f"{BASE_URL}/articles/picture-number-1"
+    assert {d["role"]: d["value"] for d in doc["descriptions"]}["caption"] == (
+        "Boats in the harbour at dawn, number 1."
+    )
+    assert doc["by"] == "NTB / Ola Fotograf"
+    assert doc["copyrightnotice"] == "© NTB 2025"
+
+
+async def test_ninjs_of_a_video_is_valid_with_durations_and_its_poster(
+    client: httpx.AsyncClient, every_type: dict[str, Any]
+) -> None:
+    doc = (await client.get("/v1/articles/video-number-1")).json()
+    validate(doc)
+    assert doc["type"] == "video"
+    renditions = {r["name"]: r for r in doc["renditions"]}
+    assert renditions["mp4"]["href"] == f"{BASE_URL}/media/video-1.mp4"
+    assert renditions["mp4"]["duration"] == 95.0
+    assert renditions["poster"]["href"] == f"{BASE_URL}/media/video-1-poster.jpg"
+    assert doc["copyrightnotice"] == "© Reuters 2025" and doc["by"] == "Reuters TV"
+
+
+async def test_ninjs_of_a_package_is_valid_with_its_members_as_associations(
+    client: httpx.AsyncClient, every_type: dict[str, Any]
+) -> None:
+    doc = (await client.get("/v1/articles/package-number-1")).json()
+    validate(doc)
+    assert doc["type"] == "composite"
+    members = [a for a in doc["associations"] if a["name"] in ("main", "sidebars")]
+    assert [(a["name"], a["uri"], a["type"]) for a in members] == [
+        ("main", "urn:test:story:1", "text"),
+        ("sidebars", "urn:test:picture:1", "picture"),
+        ("sidebars", "urn:test:video:1", "video"),
+    ]
+    assert members[0]["headlines"] == [{"role": "main", "value": every_type["text"].headline}]
+    assert members[0]["renditions"][0]["href"] == f"{BASE_URL}/articles/story-number-1"
+
+
+async def test_ninjs_of_a_text_story_has_its_own_dates_source_version_and_copyright(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    await publish(
+        simple_story(
+            1,
+            firstcreated=BACKFILLED,
+            versioncreated=BACKFILLED + timedelta(days=1),
+            source_version="3.2",
+            copyright="© Galley 2019",
+            lead_image=Image(href="/media/lead-1.jpg", copyright="© AP"),
+        )
+    )
+    doc = (await client.get("/v1/articles/story-number-1")).json()
+    validate(doc)
+    assert (doc["firstcreated"], doc["versioncreated"]) == (
+        "2019-03-01T08:30:00Z",
+        "2019-03-02T08:30:00Z",
+    )
+    assert doc["version"] == "3.2" and doc["copyrightnotice"] == "© Galley 2019"
+    featured = next(a for a in doc["associations"] if a["name"] == "featuremedia")
+    assert featured["renditions"][0]["href"] == f"{BASE_URL}/media/lead-1.jpg"
+    assert featured["copyrightnotice"] == "© AP"
+
+
+async def test_every_feed_is_well_formed_and_every_item_type_has_content(
+    client: httpx.AsyncClient, every_type: dict[str, Any]
+) -> None:
+    rss = feedparser.parse((await client.get("/feeds/rss.xml")).content)
+    atom = feedparser.parse((await client.get("/feeds/atom.xml")).content)
+    feed = (await client.get("/feeds/feed.json")).json()
+    assert rss.bozo == 0 and atom.bozo == 0
+    json_feed_entries(feed)
+    expected = {a.headline for a in every_type.values()}
+    for entries in (rss.entries, atom.entries):
+        assert {e.title for e in entries} == expected
+        for entry in entries:
+            assert entry.content[0].value.strip(), entry.title
+    assert {i["title"] for i in feed["items"]} == expected
+    for item in feed["items"]:
+        assert item["content_html"].strip(), item["title"]
+
+    content = {i["url"].rsplit("/", 1)[1]: i["content_html"] for i in feed["items"]}
+    assert f'<img src="{BASE_URL}/media/picture-1-large.jpg" alt=""' in content["picture-number-1"]
+    assert "(Photo: NTB / Ola Fotograf)" in content["picture-number-1"]
+    assert (
+        f'<a href="{BASE_URL}/media/video-1.mp4">Video: Video number 1' in content["video-number-1"]
+    )
+    assert "The ferry leaves the harbour." in content["video-number-1"]
+    assert f'<a href="{BASE_URL}/media/audio-1.mp3">' in content["audio-number-1"]
+    assert f'<a href="{BASE_URL}/articles/story-number-1">' in content["package-number-1"]
+    assert f'<a href="{BASE_URL}/articles/picture-number-1">' in content["package-number-1"]
+    assert "<p>Body of story 1.</p>" == content["story-number-1"]
+
+
+async def test_feeds_give_media_absolute_urls_and_video_and_audio_enclosures(
+    client: httpx.AsyncClient, every_type: dict[str, Any]
+) -> None:
+    feed = (await client.get("/feeds/feed.json")).json()
+    items = {i["url"].rsplit("/", 1)[1]: i for i in feed["items"]}
+    assert items["picture-number-1"]["image"] == f"{BASE_URL}/media/picture-1-large.jpg"
+    assert items["story-number-1"]["image"] == f"{BASE_URL}/media/lead-1.jpg"
+    assert items["video-number-1"]["attachments"] == [
+        {
+            "url": f"{BASE_URL}/media/video-1.mp4",
+            "mime_type": "video/mp4",
+            "title": "Video number 1 of the harbour",
+            "duration_in_seconds": 95.0,
+        }
+    ]
+    rss = feedparser.parse((await client.get("/feeds/rss.xml")).content)
+    video = next(e for e in rss.entries if e.link.endswith("/video-number-1"))
+    assert video.enclosures[0]["href"] == f"{BASE_URL}/media/video-1.mp4"
+    atom = feedparser.parse((await client.get("/feeds/atom.xml")).content)
+    audio = next(e for e in atom.entries if e.link.endswith("/audio-number-1"))
+    assert audio.enclosures[0]["href"] == f"{BASE_URL}/media/audio-1.mp3"
+
+
+async def test_feeds_and_the_sitemap_carry_the_storys_own_dates(
+    client: httpx.AsyncClient, every_type: dict[str, Any]
+) -> None:
+    rss = (await client.get("/feeds/rss.xml")).text
+    assert "<pubDate>Fri, 01 Mar 2019 08:30:00 GMT</pubDate>" in rss
+    atom = feedparser.parse((await client.get("/feeds/atom.xml")).content)
+    story = next(e for e in atom.entries if e.link.endswith("/story-number-1"))
+    assert (story.published, story.updated) == ("2019-03-01T08:30:00Z", "2019-03-01T11:30:00Z")
+    assert atom.entries[-1].link.endswith("/story-number-1")  # the oldest story comes last
+    feed = (await client.get("/feeds/feed.json")).json()
+    item = next(i for i in feed["items"] if i["url"].endswith("/story-number-1"))
+    assert (item["date_published"], item["date_modified"]) == (
+        "2019-03-01T08:30:00Z",
+        "2019-03-01T11:30:00Z",
+    )
+    sitemap = (await client.get("/sitemap-news.xml")).text
+    assert "story-number-1" not in sitemap and "picture-number-1" in sitemap
+
+
+async def test_a_package_with_a_body_of_its_own_gives_feeds_that_body(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    await publish(package_item(1, [], body_html="<p>The editors' introduction.</p>"))
+    await publish(package_item(2, []))
+    feed = (await client.get("/feeds/feed.json")).json()
+    content = {i["url"].rsplit("/", 1)[1]: i["content_html"] for i in feed["items"]}
+    assert content["package-number-1"] == "<p>The editors' introduction.</p>"
+    assert content["package-number-2"] == (
+        f'<p><a href="{BASE_URL}/articles/package-number-2">'
+        "Package number 2: the harbour in winter</a></p>"
+    )

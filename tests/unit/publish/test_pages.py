@@ -47,9 +47,13 @@ class Text(HTMLParser):
         return " ".join(" ".join(parser.parts).split())
 
 
-async def publish_seed(publish: Publisher, seed_article: dict[str, Any],
-                       seed_author: dict[str, Any], seed_related: dict[str, Any],
-                       **changes: Any) -> Any:
+async def publish_seed(
+    publish: Publisher,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
+    **changes: Any,
+) -> Any:
     pow_story = seed_story(seed_related, seed_author, seed_related, related=[])
     await publish(pow_story)
     article = seed_story(seed_article, seed_author, seed_related, **changes)
@@ -58,12 +62,22 @@ async def publish_seed(publish: Publisher, seed_article: dict[str, Any],
 
 
 async def test_the_article_page_shows_everything_the_reference_page_shows(
-    client: httpx.AsyncClient, publish: Publisher, seed_article: dict[str, Any],
-    seed_author: dict[str, Any], seed_related: dict[str, Any]
+    client: httpx.AsyncClient,
+    publish: Publisher,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
 ) -> None:
     article = await publish_seed(publish, seed_article, seed_author, seed_related)
-    await publish(enriched_from_ninjs(seed_article | {"uri": "urn:other", "headlines": [
-        {"role": "main", "value": "Ukraine's draft budget foresees deficit"}]}))
+    await publish(
+        enriched_from_ninjs(
+            seed_article
+            | {
+                "uri": "urn:other",
+                "headlines": [{"role": "main", "value": "Ukraine's draft budget foresees deficit"}],
+            }
+        )
+    )
 
     response = await client.get(f"/articles/{article.slug}")
 
@@ -84,8 +98,11 @@ async def test_the_article_page_shows_everything_the_reference_page_shows(
 
 
 async def test_the_article_page_carries_canonical_social_meta_and_news_article_json_ld(
-    client: httpx.AsyncClient, publish: Publisher, seed_article: dict[str, Any],
-    seed_author: dict[str, Any], seed_related: dict[str, Any]
+    client: httpx.AsyncClient,
+    publish: Publisher,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
 ) -> None:
     article = await publish_seed(publish, seed_article, seed_author, seed_related)
     html = (await client.get(f"/articles/{article.slug}")).text
@@ -118,8 +135,13 @@ async def test_json_ld_cannot_close_its_script_element(
 async def test_text_fields_are_escaped_and_only_the_body_is_raw_html(
     client: httpx.AsyncClient, publish: Publisher
 ) -> None:
-    await publish(simple_story(1, headline="<img src=x onerror=alert(1)> Council",
-                               body_html="<p><em>Sanitized</em> body</p>"))
+    await publish(
+        simple_story(
+            1,
+            headline="<img src=x onerror=alert(1)> Council",
+            body_html="<p><em>Sanitized</em> body</p>",
+        )
+    )
     html = (await client.get("/articles/story-number-1")).text
     assert "<img src=x onerror" not in html
     assert "&lt;img src=x onerror=alert(1)&gt; Council" in html
@@ -176,7 +198,7 @@ async def test_the_plain_show_more_link_serves_the_next_page(
 
 
 async def test_a_cursor_that_was_never_handed_out_is_a_clear_error(
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient,
 ) -> None:
     page = await client.get("/", params={"after": "garbage!"})
     fragment = await client.get("/feed/more", params={"after": "garbage!"})
@@ -188,13 +210,15 @@ async def test_a_cursor_that_was_never_handed_out_is_a_clear_error(
 
 
 async def test_the_author_page_shows_the_latest_card_and_the_authors_articles(
-    client: httpx.AsyncClient, publish: Publisher, seed_article: dict[str, Any],
-    seed_author: dict[str, Any], seed_related: dict[str, Any]
+    client: httpx.AsyncClient,
+    publish: Publisher,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
 ) -> None:
     article = await publish_seed(publish, seed_article, seed_author, seed_related)
     newer_card = article.authors[0].model_copy(update={"bio": "A newer bio."})
-    await publish(article.model_copy(update={"enrichment_revision": 1,
-                                             "authors": [newer_card]}))
+    await publish(article.model_copy(update={"enrichment_revision": 1, "authors": [newer_card]}))
 
     response = await client.get("/authors/martin-fornusek")
     text = Text.of(response.text)
@@ -221,8 +245,15 @@ async def test_a_correction_replaces_the_page_and_shows_the_note(
     client: httpx.AsyncClient, publish: Publisher
 ) -> None:
     await publish(simple_story(1))
-    await publish(simple_story(1, version=2, lifecycle="corrected", headline="Fixed headline",
-                               correction="An earlier version misnamed the council."))
+    await publish(
+        simple_story(
+            1,
+            version=2,
+            lifecycle="corrected",
+            headline="Fixed headline",
+            correction="An earlier version misnamed the council.",
+        )
+    )
     text = Text.of((await client.get("/articles/story-number-1")).text)
     assert "Fixed headline" in text
     assert "Correction: An earlier version misnamed the council." in text
@@ -240,9 +271,16 @@ async def test_a_killed_article_answers_410_and_leaves_every_list(
     page = await client.get("/articles/story-number-1")
     assert page.status_code == 410
     assert (await client.get("/v1/articles/story-number-1")).status_code == 410
-    for path in ("/", "/subjects/city", "/authors/desk-writer", "/feeds/rss.xml",
-                 "/feeds/atom.xml", "/feeds/feed.json", "/sitemap-news.xml",
-                 "/articles/story-number-2"):
+    for path in (
+        "/",
+        "/subjects/city",
+        "/authors/desk-writer",
+        "/feeds/rss.xml",
+        "/feeds/atom.xml",
+        "/feeds/feed.json",
+        "/sitemap-news.xml",
+        "/articles/story-number-2",
+    ):
         body = (await client.get(path)).text
         assert "story-number-1" not in body, path
         assert "story-number-2" in body, path
@@ -283,7 +321,11 @@ async def test_show_more_on_a_subject_page_stays_within_the_subject(
     assert more is not None and more.group(2).startswith("/subjects/war?after=")
     fragment = (await client.get(more.group(1).replace("&amp;", "&"))).text
     assert re.findall(r'href="/articles/(story-number-\d+)"', page + fragment) == [
-        "story-number-7", "story-number-5", "story-number-3", "story-number-1"]
+        "story-number-7",
+        "story-number-5",
+        "story-number-3",
+        "story-number-1",
+    ]
 
 
 async def test_a_renamed_article_redirects_from_its_old_slug(

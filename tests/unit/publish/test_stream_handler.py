@@ -20,17 +20,27 @@ class ParkedEntries:
     def __init__(self) -> None:
         self.reasons: list[str] = []
 
-    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
-                   stream: str, group: str) -> None:
+    async def park(
+        self,
+        fields: Mapping[str, str],
+        *,
+        reason: str,
+        entry_id: str | None,
+        stream: str,
+        group: str,
+    ) -> None:
         self.reasons.append(reason)
 
 
 def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker, list[int]]:
     broker = RedisBroker()
     changes: list[int] = []
-    register_consumer(broker, "test", article_handler(lambda: store, clock,
-                                                      lambda: changes.append(1)),
-                      lambda: parked)
+    register_consumer(
+        broker,
+        "test",
+        article_handler(lambda: store, clock, lambda: changes.append(1)),
+        lambda: parked,
+    )
     return broker, changes
 
 
@@ -84,8 +94,7 @@ async def test_an_entry_that_is_not_an_enriched_article_is_dead_lettered(
 ) -> None:
     parked = ParkedEntries()
     broker, _ = wire(store, clock, parked)
-    fields: dict[str, Any] = {**enriched_event(simple_story(1)).to_fields(),
-                              "data": '{"uri": "x"}'}
+    fields: dict[str, Any] = {**enriched_event(simple_story(1)).to_fields(), "data": '{"uri": "x"}'}
     async with TestRedisBroker(broker) as br:
         await br.publish(fields, stream=names.ARTICLES_ENRICHED)
 
