@@ -28,6 +28,8 @@ from datetime import datetime
 
 import numpy as np
 
+from shared.languages import primary
+
 # --- tokenizing ---------------------------------------------------------------
 
 # Function words are not evidence that two stories are about the same thing. Each list is
@@ -153,33 +155,9 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
-# ISO 639-2 codes some systems send, and "no" (Norwegian) read as Bokmål.
-_LANGUAGE_ALIASES = {
-    "no": "nb",
-    "nor": "nb",
-    "nob": "nb",
-    "eng": "en",
-    "ger": "de",
-    "deu": "de",
-    "fre": "fr",
-    "fra": "fr",
-    "swe": "sv",
-    "dan": "da",
-    "spa": "es",
-    "por": "pt",
-    "dut": "nl",
-    "nld": "nl",
-    "ita": "it",
-}
-
-
 def language_key(tag: str | None) -> str | None:
-    """The language a document is matched by: its primary subtag, lower case ('de-DE' ->
-    'de', 'nb-NO' and 'no' -> 'nb', 'zh-Hans' -> 'zh'); None when it has none."""
-    if not tag:
-        return None
-    primary = re.split(r"[-_\s]", tag.strip(), maxsplit=1)[0].lower()
-    return _LANGUAGE_ALIASES.get(primary, primary) or None
+    """The language a document is matched by (`shared.languages.primary`)."""
+    return primary(tag)
 
 
 def stem(word: str) -> str:

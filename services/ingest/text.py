@@ -17,6 +17,8 @@ from typing import Any
 
 import nh3
 
+from shared.languages import primary
+
 # --- sanitizing ------------------------------------------------------------------------------
 
 ALLOWED_TAGS = {
@@ -256,16 +258,8 @@ def count(text: str) -> Count:
     return Count(words, chars)
 
 
-def primary_language(language: str | None) -> str | None:
-    """ "nb-NO" -> "nb", "zh-Hans" -> "zh"; "no" is written as "nb"."""
-    if not language:
-        return None
-    primary = language.strip().replace("_", "-").split("-")[0].lower()
-    return {"no": "nb"}.get(primary, primary) or None
-
-
 def reading_minutes(counted: Count, language: str | None = None) -> int:
     """Minutes to read: words at 230 a minute plus CJK characters at their language's rate."""
-    rate = CHARS_PER_MINUTE.get(primary_language(language) or "", DEFAULT_CHARS_PER_MINUTE)
+    rate = CHARS_PER_MINUTE.get(primary(language) or "", DEFAULT_CHARS_PER_MINUTE)
     minutes = counted.words / WORDS_PER_MINUTE + counted.chars / rate
     return max(1, math.ceil(minutes - 1e-9))

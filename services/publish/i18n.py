@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from shared.languages import primary
+
 DEFAULT = "en"
 NBSP = "\u00a0"
 
@@ -275,17 +277,10 @@ DATE_FORMATS: dict[str, str] = {
     "zh": "{y}年{m}月{d}日",
 }
 
-# Primary subtags that read one of the languages above.
-ALIASES: dict[str, str] = {"no": "nb", "nn": "nb"}
-
-
 def language(tag: str | None) -> str:
     """A language tag as sent ("nb-NO", "zh-Hans", "DE") -> a language here, else English."""
-    if not tag:
-        return DEFAULT
-    primary = tag.strip().replace("_", "-").split("-", 1)[0].lower()
-    primary = ALIASES.get(primary, primary)
-    return primary if primary in TEXTS else DEFAULT
+    found = primary(tag)
+    return found if found in TEXTS else DEFAULT
 
 
 def texts(lang: str | None) -> Mapping[str, str]:

@@ -45,7 +45,7 @@ def links(query, *archive) -> list[str]:  # type: ignore[no-untyped-def]
         ("nb-NO", "nb"),
         ("no", "nb"),
         ("NO-no", "nb"),
-        ("nn", "nn"),
+        ("nn", "nb"),  # Nynorsk is matched with Bokmål, as on the page
         ("zh-Hans", "zh"),
         ("en_GB", "en"),
         ("pt-BR", "pt"),
