@@ -24,6 +24,7 @@ PIPELINE_STREAMS = (
     names.ARTICLES_REJECTED,
     names.ARTICLES_ENRICHED,
     names.ARTICLES_PUBLISHED,
+    names.ASSETS_STORED,
 )
 DLQ_PREFIX = names.dead_letter_stream("")
 HOPS = (

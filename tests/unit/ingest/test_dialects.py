@@ -205,3 +205,36 @@ def test_superdesk_null_associations_are_skipped() -> None:
     }
     article = domain.normalize(domain.parse_article(doc), source="s")
     assert article.lead_image is not None and article.lead_image.href.endswith("v.jpg")
+
+
+def test_a_storys_own_dates_without_an_offset_are_read_as_utc_but_an_embargo_is_not() -> None:
+    doc = {
+        "uri": "u",
+        "headline": "h",
+        "body_text": "b",
+        "firstcreated": "2018-05-28T16:40:08",
+        "versioncreated": "2018-05-28T16:41:00",
+    }
+    article = domain.normalize(domain.parse_article(doc), source="s")
+    assert article.firstcreated is not None and article.firstcreated.utcoffset() is not None
+    assert article.firstcreated.isoformat() == "2018-05-28T16:40:08+00:00"
+    with pytest.raises(Invalid) as caught:
+        domain.parse_article({**doc, "embargoed": "2018-05-29T08:00:00"})
+    assert [e.pointer for e in caught.value.errors] == ["/embargoed"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [("story", "text"), ("photo", "picture"), ("package", "composite"), ("Picture", "picture")],
+)
+def test_item_types_some_producers_use_are_read_as_the_ninjs_type_they_mean(
+    sent: str, read: str
+) -> None:
+    doc = {
+        "uri": "u",
+        "type": sent,
+        "headline": "h",
+        "body_text": "b",
+        "renditions": {"web": {"href": "https://img.example/a.jpg", "mimetype": "image/jpeg"}},
+    }
+    assert domain.normalize(domain.parse_article(doc), source="s").type == read

@@ -227,3 +227,61 @@ async def test_refused_requests_do_not_use_up_the_sources_rate(make_app: AppFact
             "/v1/articles", json={**good, "version": "4"}, headers=SUPERDESK
         )
     assert limited.status_code == 429
+
+
+async def test_superdesk_corrections_and_kills_follow_its_version_numbers(
+    make_app: AppFactory, store: IngestStore
+) -> None:
+    async def push(client: httpx.AsyncClient, doc: dict[str, Any]) -> httpx.Response:
+        body = json.dumps(doc).encode()
+        return await client.post(
+            "/v1/articles",
+            content=body,
+            headers={"Content-Type": "application/json", **signed(body)},
+        )
+
+    item = push_item()
+    async with client_for(make_app()) as client:
+        assert (await push(client, item)).status_code == 202
+        corrected = {**item, "version": "4", "body_html": "<p>The ferry sails again today.</p>"}
+        assert (await push(client, corrected)).json()["version"] == 4
+        late = await push(client, {**item, "version": "3", "headline": "Old"})
+        assert (late.status_code, late.json()["status"]) == (200, "stale")
+        killed = await push(client, {**corrected, "version": "5", "pubstatus": "canceled"})
+        assert killed.json()["lifecycle"] == "killed"
+    events = [e["data"] for e in await queued(store, names.ARTICLES_INGESTED)]
+    assert [(e["version"], e["lifecycle"]) for e in events] == [
+        (3, "published"),
+        (4, "updated"),
+        (5, "killed"),
+    ]
+
+
+async def test_versions_without_numbers_are_ordered_by_version_created(
+    client: httpx.AsyncClient, store: IngestStore
+) -> None:
+    def doc(created: str, body: str = "Text.") -> dict[str, Any]:
+        return {
+            "uri": "urn:v3:1",
+            "versionCreated": created,
+            "headlines": [{"value": "A story without versions"}],
+            "bodies": [{"contentType": "text/plain", "value": body}],
+        }
+
+    first = await client.post("/v1/articles", json=doc("2024-01-02T10:00:00Z"), headers=SUPERDESK)
+    assert (first.status_code, first.json()["version"]) == (202, 1)
+    older = await client.post(
+        "/v1/articles", json=doc("2024-01-02T09:00:00Z", "Older."), headers=SUPERDESK
+    )
+    assert older.json()["status"] == "stale"
+    again = await client.post("/v1/articles", json=doc("2024-01-02T10:00:00Z"), headers=SUPERDESK)
+    assert again.json()["status"] == "duplicate"
+    clash = await client.post(
+        "/v1/articles", json=doc("2024-01-02T10:00:00Z", "Other."), headers=SUPERDESK
+    )
+    assert clash.status_code == 409
+    newer = await client.post(
+        "/v1/articles", json=doc("2024-01-02T11:00:00Z", "Newer."), headers=SUPERDESK
+    )
+    assert (newer.status_code, newer.json()["version"]) == (202, 2)
+    assert len(await queued(store, names.ARTICLES_INGESTED)) == 2
