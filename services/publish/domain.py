@@ -71,10 +71,11 @@ UPDATE_THRESHOLD = timedelta(minutes=1)
 def published_date(article: EnrichedArticle, now: datetime) -> datetime:
     """The story's own first publication, as decided when it first goes live at `now`.
 
-    The newsroom's `firstpublished`, else `firstcreated`; never before the version
-    became visible (embargo, schedule), never in the future; `now` when it sent none.
+    The newsroom's `firstpublished`, else `firstcreated`, else (a document dated only by
+    its version) `versioncreated`; never before the version became visible (embargo,
+    schedule), never in the future; `now` when it sent no date at all.
     """
-    original = article.firstpublished or article.firstcreated
+    original = article.firstpublished or article.firstcreated or article.versioncreated
     if original is None:
         return now
     visible_from = article.visible_from

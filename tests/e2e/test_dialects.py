@@ -224,7 +224,7 @@ def test_every_dialect_and_item_type_reaches_the_site_and_subscribers(
         for author in expect.get("authors", []):
             check(author in text, f"author {author} not on the page")
         if "credit" in expect:
-            check(expect["credit"] in text, "credit not on the page")
+            check(f'credit-agency">{expect["credit"]}<' in page.text, "credit not in the byline")
         media = expect.get("media")
         if media:
             if media.get("caption"):

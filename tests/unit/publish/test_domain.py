@@ -147,6 +147,16 @@ def test_superdesks_firstpublished_wins_over_firstcreated() -> None:
     assert published(story).payload.published_at == BACKFILL_CREATED + timedelta(hours=2)
 
 
+def test_a_story_dated_only_by_its_version_is_published_at_that_date_not_today() -> None:
+    story = simple_story(1, versioncreated=BACKFILL_MODIFIED)
+    payload = published(story).payload
+    assert (payload.published_at, payload.modified_at) == (BACKFILL_MODIFIED, BACKFILL_MODIFIED)
+
+
+def test_a_story_with_no_date_at_all_is_published_when_publish_first_shows_it() -> None:
+    assert published(simple_story(1)).payload.published_at == NOW
+
+
 def test_a_story_is_never_published_after_it_was_modified() -> None:
     story = simple_story(1, firstcreated=BACKFILL_MODIFIED, versioncreated=BACKFILL_CREATED)
     payload = published(story).payload

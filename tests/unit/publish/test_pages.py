@@ -132,6 +132,22 @@ async def test_json_ld_cannot_close_its_script_element(
     assert "<script>alert(1)" not in html
 
 
+async def test_the_agency_a_byline_credits_is_shown_beside_the_authors_or_alone(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    await publish(simple_story(1, credit="dpa", language="de"))
+    await publish(simple_story(2, credit="NTB", authors=[], byline="NTB"))
+    meta = re.search(
+        r'<p class="article-meta">(.*?)</p>',
+        (await client.get("/articles/story-number-1")).text,
+        re.S,
+    )
+    assert meta is not None and "Desk Writer" in meta.group(1)
+    assert re.search(r'<span class="credit-agency">dpa</span>', meta.group(1))
+    alone = (await client.get("/articles/story-number-2")).text
+    assert '<span class="byline credit-agency">NTB</span>' in alone
+
+
 async def test_text_fields_are_escaped_and_only_the_body_is_raw_html(
     client: httpx.AsyncClient, publish: Publisher
 ) -> None:
