@@ -36,8 +36,8 @@ class Reading:
     headline: str = ""
     words: int = 0
     minutes: int = 0
-    published: str = ""
-    modified: str = ""
+    first: str = ""  # the first date it carries: firstpublished, firstcreated, versioncreated
+    modified: str = ""  # versioncreated
     byline: str = ""
     media: str = ""
     detail: str = ""
@@ -73,7 +73,7 @@ def read(label: str, doc: Any) -> Reading:
     except domain.Invalid as exc:
         dialect = domain.dialects.detect(doc) if isinstance(doc, dict) else ""
         return Reading(label, exc.problem, dialect=dialect, detail=str(exc)[:300])
-    first = article.firstpublished or article.firstcreated
+    first = article.firstpublished or article.firstcreated or article.versioncreated
     shown = article.media.type if article.media else ("lead picture" if article.lead_image else "")
     return Reading(
         label,
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             posted += f" [page {reading.page}]" if reading.page is not None else ""
             what = (
                 f"{reading.type:<9} {reading.headline[:60]!r} {reading.words}w"
-                f" {reading.minutes}min pub={reading.published or '-'}"
+                f" {reading.minutes}min dated={reading.first or '-'}"
                 f" mod={reading.modified or '-'} by={reading.byline[:40]!r}"
                 f" media={reading.media or '-'}"
                 if reading.status == "accepted"

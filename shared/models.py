@@ -199,6 +199,9 @@ class Asset(Frozen):
     sha256: str
     content: str  # base64 of the file's bytes
     source: str | None = None
+    # when ingest kept this file: a later one under the same media id replaces it, an
+    # earlier one (a redelivered old event) never does
+    stored_at: AwareDatetime | None = None
 
 
 class Rejection(Frozen):

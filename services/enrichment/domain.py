@@ -52,12 +52,6 @@ def names_of(article: Article) -> list[str]:
     return authors_of(article).names
 
 
-def credit_of(article: Article) -> str | None:
-    """The agency or service the byline credits ("Von A, dpa" -> "dpa"), whoever the
-    authors are."""
-    return bylines.byline_credit(article.byline, article.language)
-
-
 def author_cards(article: Article, directory: Directory) -> list[AuthorCard]:
     """A card per author: the directory's profile when it has one, else what the document
     says of the author (its contributors: role, bio, avatar), else the name alone."""

@@ -46,6 +46,9 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
     door = HttpDoor(
         gate=gate,
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst, monotonic),
+        # refusals do not use up a source's rate, but a source sending little else but
+        # refused documents is slowed down once it has had three bursts' worth
+        refusals=RateLimiter(settings.rate_per_second, 3 * settings.rate_burst, monotonic),
         max_body_bytes=settings.max_body_bytes,
         now=now,
         max_asset_bytes=settings.max_asset_bytes,

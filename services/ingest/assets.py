@@ -26,14 +26,20 @@ class AssetRefused(ValueError):
         self.detail = detail
 
 
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ")
+
+
 def _ftyp(head: bytes) -> str | None:
-    """The ISO base media file type (MP4, MOV, M4A, AVIF) from its `ftyp` box."""
+    """The ISO base media file type (MP4, MOV, M4A, AVIF, HEIF) from its `ftyp` box."""
     if head[4:8] != b"ftyp":
         return None
     brand = head[8:12]
     if brand in (b"avif", b"avis"):
         return "image/avif"
-    if brand in (b"M4A ", b"M4B "):
+    if brand in _HEIF_BRANDS:
+        return "image/heic"
+    if brand in _AUDIO_BRANDS:
         return "audio/mp4"
     if brand == b"qt  ":
         return "video/quicktime"
@@ -46,6 +52,12 @@ def sniff(head: bytes) -> str | None:
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    if head.startswith(b"%PDF"):
+        return "application/pdf"
+    if b"<svg" in head.lower() and head.lstrip()[:1] == b"<":
+        return "image/svg+xml"
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "image/gif"
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
@@ -68,6 +80,19 @@ def sniff(head: bytes) -> str | None:
         return "audio/aac"  # ADTS
     return None
 
+
+# what a browser shows from a page: the only types galley serves
+SERVED = frozenset({
+    "image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "video/mp4",
+    "video/quicktime", "video/webm", "audio/mpeg", "audio/aac", "audio/mp4", "audio/ogg",
+    "audio/wav", "audio/flac",
+})  # fmt: skip
+# the reason a type galley recognises is still not served
+_NOT_SERVED = {"image/tiff": "browsers do not show TIFF", "image/heic": "most browsers do not "
+               "show HEIF/HEIC", "application/pdf": "a PDF is not a picture, video or audio file",
+               "image/svg+xml": "SVG can carry script"}  # fmt: skip
+# one container, two media: its declared type says which (an MP4 of audio only)
+_ISO_MEDIA = frozenset({"video/mp4", "audio/mp4"})
 
 _SAME = {
     "image/jpg": "image/jpeg",
@@ -108,16 +133,18 @@ def check(upload: Upload, max_bytes: int) -> Asset:
     if not upload.content:
         raise AssetRefused(422, "invalid-asset", "the file is empty")
     found = sniff(upload.content[:64])
-    if found is None:
+    declared = (upload.declared or "").split(";")[0].strip().lower()
+    declared = _SAME.get(declared, declared)
+    if found in _ISO_MEDIA and declared in _ISO_MEDIA:
+        found = declared
+    if found is None or found not in SERVED:
+        why = _NOT_SERVED.get(found or "", "it is not a picture, video or audio file")
         raise AssetRefused(
             415,
             "unsupported-media-type",
-            "the file is not a picture, video or audio file galley serves"
-            " (JPEG, PNG, GIF, WebP, AVIF, MP4, MOV, WebM, MP3, AAC, M4A,"
-            " Ogg, WAV, FLAC)",
+            f"galley does not serve this file: {why}. It serves JPEG, PNG, GIF, WebP,"
+            " AVIF, MP4, MOV, WebM, MP3, AAC, M4A, Ogg, WAV and FLAC",
         )
-    declared = (upload.declared or "").split(";")[0].strip().lower()
-    declared = _SAME.get(declared, declared)
     if (
         declared
         and declared not in ("application/octet-stream", found)

@@ -21,7 +21,14 @@ from pydantic import ValidationError
 
 from services.ingest import dialects, media, text
 from services.ingest.dialects import Reading
-from services.ingest.ninjs import COMPONENT, UNSUPPORTED_TYPES, Item, NinjsIn, Text
+from services.ingest.ninjs import (
+    COMPONENT,
+    UNSUPPORTED_TYPES,
+    Item,
+    NinjsIn,
+    Text,
+    with_role,
+)
 from shared.infra.problems import json_pointer
 from shared.models import (
     MEDIA_TYPES,
@@ -120,6 +127,7 @@ def parse_article(raw: Any) -> Parsed:
     if nesting_depth(raw, MAX_DEPTH) > MAX_DEPTH:
         raise Invalid([FieldError("", f"the document nests deeper than {MAX_DEPTH} levels")])
     reading = dialects.canonical(raw)
+    _refuse_unsupported(reading)
     try:
         doc = NinjsIn.model_validate(reading.doc)
     except ValidationError as exc:
@@ -132,23 +140,27 @@ def parse_article(raw: Any) -> Parsed:
         if not any("headline" in e.pointer for e in errors) and not _has_headline(reading.doc):
             errors.append(_headline_missing_in(reading.dialect, reading.doc.get("type")))
         raise Invalid(errors) from None
-    kind = doc.type or ("event" if "eventdetails" in reading.doc else None)
-    if kind in UNSUPPORTED_TYPES:
-        raise Invalid(
-            [
-                FieldError(
-                    reading.pointer(("type",)) if doc.type else "",
-                    f"galley publishes text, pictures, video, audio, graphics and"
-                    f" packages; {kind} items are not supported",
-                )
-            ],
-            title="unsupported item type",
-            problem=UNSUPPORTED,
-        )
     parsed = Parsed(doc, reading, raw)
     if not headline_of(parsed):
         raise Invalid([_headline_missing(parsed)])
     return parsed
+
+
+def _refuse_unsupported(reading: Reading) -> None:
+    """An event or planning item is refused as such, before anything else is checked."""
+    sent = reading.doc.get("type")
+    kind = sent.strip().lower() if isinstance(sent, str) else None
+    if kind is None and "eventdetails" in reading.doc:
+        kind = "event"
+    if kind in UNSUPPORTED_TYPES:
+        where = reading.pointer(("type",)) if isinstance(sent, str) else ""
+        detail = (
+            f"galley publishes text, pictures, video, audio, graphics and packages;"
+            f" {kind} items are not supported"
+        )
+        raise Invalid(
+            [FieldError(where, detail)], title="unsupported item type", problem=UNSUPPORTED
+        )
 
 
 def _uri_missing(reading: Reading) -> tuple[str, str]:
@@ -224,8 +236,7 @@ def content_hash(parsed: Parsed | Any) -> str:
 
 
 def _by_role(items: Sequence[Text], roles: Iterable[str]) -> Text | None:
-    wanted = set(roles)
-    return next((t for t in items if (t.role or "").lower() in wanted and t.value.strip()), None)
+    return with_role(list(items), frozenset(roles))
 
 
 def _one_line(value: str) -> str:
@@ -431,10 +442,12 @@ MAX_ORDINAL = 2**53  # the largest newsroom version used as galley's ordinal as 
 
 
 def _numeric(version: str | None) -> tuple[int, ...] | None:
-    """ "3" -> (3,), "2.10" -> (2, 10); None for a version that is not numbers."""
+    """ "3" -> (3, 0, ...), "2.10" -> (2, 10, 0, ...); None for a version that is not
+    numbers. Padded to one length, so "1.0" is the same version as "1"."""
     if not version or not _NUMERIC.match(version):
         return None
-    return tuple(int(p) for p in version.split("."))
+    parts = [int(p) for p in version.split(".")]
+    return tuple(parts + [0] * (6 - len(parts)))
 
 
 def _cmp(a: Any, b: Any) -> int:
@@ -454,7 +467,9 @@ def order(current: Current, incoming: Incoming) -> int | None:
     if incoming.version is not None and incoming.version == current.source_version:
         return 0
     if incoming.versioncreated is not None and current.versioncreated is not None:
-        return _cmp(incoming.versioncreated, current.versioncreated)
+        # an equal date does not make two different versions one (producers that date
+        # versions to the minute): then arrival order decides
+        return _cmp(incoming.versioncreated, current.versioncreated) or None
     return None
 
 
@@ -479,9 +494,9 @@ def ordinal(current: Current | None, version: str | None) -> int:
     whole number above the stored one, else one more than the stored one (1 at first)."""
     numeric = _numeric(version)
     floor = current.version + 1 if current is not None else 1
-    if numeric is not None and len(numeric) == 1 and numeric[0] <= MAX_ORDINAL:
-        if current is None or numeric[0] >= floor:
-            return numeric[0]
+    whole = numeric is not None and "." not in (version or "") and numeric[0] <= MAX_ORDINAL
+    if whole and numeric is not None and (current is None or numeric[0] >= floor):
+        return numeric[0]
     return floor
 
 

@@ -103,20 +103,26 @@ class RateLimiter:
         return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
     def spend(self, source: str) -> None:
-        """Take a token for a request that was accepted (a refused one costs nothing)."""
+        """Take a token whether or not one is there (the bucket does not go below 0)."""
         tokens, now = self._refilled(source)
         self._buckets[source] = (max(0.0, tokens - 1.0), now)
 
-    def check(self, source: str, *, status: int = 429) -> None:
-        """Refuse when the source is over its rate. A sender that never retries a 4xx
+    def refund(self, source: str) -> None:
+        """Give back a token taken for a request that was then refused."""
+        tokens, now = self._refilled(source)
+        self._buckets[source] = (min(float(self.burst), tokens + 1.0), now)
+
+    def take(self, source: str, *, status: int = 429, what: str = "requests") -> None:
+        """Take a token, or refuse when there is none. A sender that never retries a 4xx
         (Superdesk's HTTP Push) is told 503, which it retries."""
         wait = self.wait_time(source)
         if wait > 0:
             retry = max(1, math.ceil(wait))
             raise Problem(status, "rate-limited",
                           "Too many requests" if status == 429 else "Busy, retry later",
-                          f"source {source!r} is over its rate limit; retry in {retry} s",
+                          f"{source!r} is over its rate of {what}; retry in {retry} s",
                           headers={"Retry-After": str(retry)})
+        self.spend(source)
 
 
 # --- the body ---------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ Both translate their input, call `intake`, and translate the outcome back.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -50,40 +51,83 @@ REJECTED = Counter("galley_ingest_rejected",
 
 @dataclass(frozen=True)
 class HttpDoor:
+    """Admission to the HTTP API: who is posting, and whether they may now.
+
+    Each source has a bucket for its requests (`limiter`) and another for its refused
+    requests (`refusals`): a request takes a token when it is admitted and gets it back
+    if it is refused, so refusals do not use up the source's rate, and a source whose
+    refusals run out of tokens is told to slow down before anything is read. Clients that
+    fail to authenticate share a bucket per address (`auth_failures`); bodies signed
+    Superdesk's way are read a few at a time (`signed_reads`) and large ones are checked
+    off the event loop, since they must be read before anyone knows who sent them.
+    """
+
     gate: Gatekeeper
     limiter: RateLimiter
     max_body_bytes: int
     now: Clock
     max_asset_bytes: int = 20 * 1024 * 1024
     site_url: str = ""
+    refusals: RateLimiter | None = None
+    auth_failures: RateLimiter = field(
+        default_factory=lambda: RateLimiter(AUTH_FAILURES_PER_SECOND, AUTH_FAILURES_BURST))
+    signed_reads: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(SIGNED_READS))
 
     async def admit(self, request: Request, *, json_body: bool = True) -> tuple[str, bytes]:
         """Auth (bearer key, or Superdesk's signature of the body), rate, content type,
-        size: (source, body) or a Problem. A refused request does not use up the rate."""
+        size: (source, body) or a Problem."""
+        client = _client(request)
+        self.auth_failures.take(client, what="failed authentications")  # refuses when over
+        self.auth_failures.refund(client)
         signed = self.gate.signed(request)
-        source = None
         if not signed:
-            source = self.gate.source_for(request)
-            request.state.source = source
-            self.limiter.check(source)
+            self._admit(request, self.gate.source_for(request), status=429)
         if json_body:
             check_content_type(request)
         limit = self.max_body_bytes if json_body else self.max_asset_bytes + MULTIPART_SLACK
-        body = await read_limited(request, limit)
-        if signed:
-            source = self.gate.source_for(request, body)
-            request.state.source = source
-            self.limiter.check(source, status=503)  # Superdesk retries a 5xx, never a 4xx
-        assert source is not None
+        if not signed:
+            return request.state.source, await read_limited(request, limit)
+        async with self.signed_reads:
+            body = await read_limited(request, limit)
+            if len(body) > LARGE_BODY:
+                source = await asyncio.to_thread(self.gate.source_for, request, body)
+            else:
+                source = self.gate.source_for(request, body)
+        self._admit(request, source, status=503)  # Superdesk retries a 5xx, never a 4xx
         return source, body
 
-    def accepted(self, request: Request) -> None:
-        self.limiter.spend(request.state.source)
+    def _admit(self, request: Request, source: str, *, status: int) -> None:
+        request.state.source = source
+        request.state.signed = status == 503
+        if self.refusals is not None:
+            self.refusals.take(source, status=status, what="refused submissions")
+            self.refusals.refund(source)
+        self.limiter.take(source, status=status)
+        request.state.admitted = True
+
+    def refused(self, request: Request, problem: Problem) -> None:
+        """A refusal: an admitted request gives its token back and costs a refusal token;
+        a failed authentication costs its client address one."""
+        if problem.status in (401, 403):
+            self.auth_failures.spend(_client(request))
+        elif getattr(request.state, "admitted", False):
+            self.limiter.refund(request.state.source)
+            if self.refusals is not None:
+                self.refusals.spend(request.state.source)
 
     def page_url(self, slug: str) -> str:
         return self.site_url.rstrip("/") + names.article_path(slug)
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+AUTH_FAILURES_PER_SECOND = 1.0  # failed authentications a client address may make ...
+AUTH_FAILURES_BURST = 20  # ... and at once
+SIGNED_READS = 4  # signed bodies read at the same time
+LARGE_BODY = 256 * 1024  # a signed body this large is checked on a worker thread
 MULTIPART_SLACK = 64 * 1024  # room for a multipart body's own headers and fields
 
 
@@ -130,6 +174,7 @@ async def _refusing(request: Request, door: HttpDoor,
         return await work()
     except (Problem, Invalid, AssetRefused) as exc:
         problem = _problem_of(exc)
+        door.refused(request, problem)
         await _record_refusal(request, problem, door.now)
         raise problem from None
 
@@ -143,8 +188,8 @@ async def _record_refusal(request: Request, problem: Problem, now: Clock) -> Non
                 source or f"unauthenticated client {client}",
                 problem.status, problem.kind, problem.detail,
                 extra={"uri": uri} if uri else None)
-    if problem.status in (401, 403) or source is None:
-        return
+    if problem.status in (401, 403) or source is None or problem.kind == "rate-limited":
+        return  # anyone can cause these, and a busy sender retries: logged and counted only
     try:
         await intake.reject(_store(request), Rejection(
             reason=f"{problem.status} {problem.kind}: {problem.detail}"[:2000],
@@ -163,14 +208,14 @@ def _uri_of(document: Any) -> str | None:
     return None
 
 
-async def _multipart(request: Request, body: bytes) -> Upload:
+async def _multipart(request: Request, body: bytes, max_bytes: int) -> Upload:
     """The media_id, file and declared type of Superdesk's multipart asset upload."""
     async def chunks() -> AsyncIterator[bytes]:
         yield body
 
     try:
         form = await MultiPartParser(request.headers, chunks(), max_files=2, max_fields=10,
-                                     max_part_size=1024 * 1024).parse()
+                                     max_part_size=max_bytes * 4 // 3 + 1024).parse()
     except (MultiPartException, ValueError) as exc:
         raise Problem(400, "malformed-multipart", "Malformed multipart body", str(exc)) from None
     try:
@@ -219,9 +264,7 @@ def api_router(door: HttpDoor) -> APIRouter:
                                      else None)
             outcome = await intake.submit_article(_store(request), document, source=source,
                                                   now=door.now)
-            answer = _article_answer(outcome, door)
-            door.accepted(request)
-            return answer
+            return _article_answer(outcome, door)
 
         return await _refusing(request, door, work)
 
@@ -232,7 +275,6 @@ def api_router(door: HttpDoor) -> APIRouter:
             document = parse_json(body, domain.MAX_DEPTH)
             profile, changed = await intake.submit_author(_store(request), document,
                                                           source=source, now=door.now)
-            door.accepted(request)
             return JSONResponse({"status": "accepted" if changed else "unchanged",
                                  "slug": profile.slug}, 202 if changed else 200)
 
@@ -241,31 +283,51 @@ def api_router(door: HttpDoor) -> APIRouter:
     @router.post("/assets", status_code=201)
     async def post_asset(request: Request) -> JSONResponse:
         """A media file, as Superdesk's HTTP Push uploads it (multipart: media_id, media,
-        optionally mime_type and filemeta), kept and served by the site at /media/<id>."""
+        optionally mime_type and filemeta), kept and served by the site at /media/<id>.
+
+        Superdesk never retries a 4xx and gives up the whole item when one of its files is
+        refused; so to a signed sender a file galley will not serve (too large, not a
+        picture, video or audio file) is answered 200 "not-kept": the item still arrives
+        and that rendition is shown from its own address. The refusal is logged, counted
+        and sent on articles.rejected all the same."""
+
         async def work() -> JSONResponse:
             _, body = await door.admit(request, json_body=False)
-            upload = await _multipart(request, body)
+            upload = await _multipart(request, body, door.max_asset_bytes)
             asset, changed = await intake.submit_asset(
                 _store(request), upload, max_bytes=door.max_asset_bytes, now=door.now)
-            door.accepted(request)
             return JSONResponse({"status": "stored" if changed else "unchanged",
                                  "media_id": asset.media_id, "mime_type": asset.mime_type,
                                  "size": asset.size, "sha256": asset.sha256,
                                  "href": names.media_path(asset.media_id)},
                                 201 if changed else 200)
 
-        return await _refusing(request, door, work)
+        try:
+            return await _refusing(request, door, work)
+        except Problem as problem:
+            if door.gate.signed(request) and problem.status in (413, 415):
+                return JSONResponse({"status": "not-kept",
+                                     "media_id": getattr(request.state, "uri", None),
+                                     "reason": problem.detail}, 200)
+            raise
 
     @router.get("/assets/{media_id:path}")
     async def asset_status(media_id: str, request: Request) -> JSONResponse:
-        """200 when galley holds the file, 404 when not: Superdesk asks before uploading,
-        without credentials, so the answer says no more than that (no content)."""
-        if not door.gate.keys:
-            door.gate.source_for(request)  # loopback only, as for every route
+        """200 when galley holds the file, 404 when not. Superdesk asks before uploading,
+        without credentials: to such a request the answer says no more than that; with a
+        key it also gives the file's type, size, SHA-256 and when it was stored."""
+        known = True
+        try:
+            door.gate.source_for(request)
+        except Problem:
+            if not door.gate.keys:
+                raise  # no keys configured: loopback only, as for every route
+            known = False
         info = await _store(request).asset_info(media_id)
         if info is None:
             raise Problem(404, "not-found", "Not found", f"no file with media id {media_id!r}")
-        return JSONResponse({**info, "href": names.media_path(media_id)})
+        shown = info if known else {"media_id": info["media_id"]}
+        return JSONResponse({**shown, "href": names.media_path(media_id)})
 
     @router.get("/articles/{key:path}")
     async def article_status(key: str, request: Request) -> JSONResponse:

@@ -101,23 +101,24 @@ def _accept_article(conn: sqlite3.Connection, parsed: domain.Parsed, draft: Arti
 async def submit_asset(store: IngestStore, upload: Upload, *, max_bytes: int,
                        now: Clock) -> tuple[Asset, bool]:
     """Keep a pushed media file and send it on to the site; (asset, False) when galley
-    already held the same bytes. Raises AssetRefused when the file is not kept."""
-    asset = check(upload, max_bytes)
+    already held the same bytes (it is sent on again all the same: the site may have
+    lost it, and keeping it twice changes nothing). Raises AssetRefused when the file is
+    not kept."""
     at = now()
+    asset = check(upload, max_bytes).model_copy(update={"stored_at": at})
     async with store.db.transaction() as conn:
         changed = await run_sync(conn, _keep_asset, asset, upload.content, at)
-    if changed:
-        store.on_enqueued()
+    store.on_enqueued()
     return asset, changed
 
 
 def _keep_asset(conn: sqlite3.Connection, asset: Asset, content: bytes, at: datetime) -> bool:
-    if IngestStore.asset_sha256(conn, asset.media_id) == asset.sha256:
-        return False
-    IngestStore.save_asset(conn, asset, content, at)
+    changed = IngestStore.asset_sha256(conn, asset.media_id) != asset.sha256
+    if changed:
+        IngestStore.save_asset(conn, asset, content, at)
     enqueue_sync(conn, names.ASSETS_STORED, Envelope[Asset](
         source=SOURCE, type=names.ASSET_STORED, subject=asset.media_id, time=at, data=asset))
-    return True
+    return changed
 
 
 async def submit_author(store: IngestStore, raw: Any, *, source: str, now: Clock

@@ -14,24 +14,31 @@ import re
 from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
-from services.ingest.ninjs import Item, Rendition, Text
+from services.ingest.ninjs import Item, Rendition, Text, with_role
 from services.ingest.text import html_to_text, sanitize_html
 from shared.models import Image, Media, MediaType
 from shared.models import Rendition as Shown
 from shared.names import media_path
 
 MEDIA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$")
+ALT_ROLES = frozenset({"alt", "alttext", "alt-text"})
 # widths up to this are shown as they are; wider ones only when nothing smaller is there
 DISPLAY_WIDTH = 2400
+SMALL_WIDTH = 480  # narrower than this is a thumbnail whatever its name
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 _VIDEO_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".ogv")
 _AUDIO_EXTENSIONS = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac")
-_THUMBNAIL_NAMES = ("thumbnail", "thumb", "preview", "poster", "keyframe", "still", "viewimage")
+_THUMBNAIL_NAMES = ("thumbnail", "thumb")  # shown last among a picture's renditions
+# a video's or audio's still: the first picture rendition with one of these names
+_POSTER_NAMES = ("poster", "keyframe", "still", "thumbnail", "thumb", "preview", "viewimage")
 
 
 def valid_media_id(media_id: str) -> bool:
-    """Media ids are path-like names: letters, digits, '.', '_', '-', '/', no '..'."""
-    return bool(MEDIA_ID.match(media_id)) and ".." not in media_id and "//" not in media_id
+    """Media ids are path-like names of letters, digits, '.', '_', '-', with '/' between
+    segments; no empty, '.' or '..' segment (a browser would resolve those away)."""
+    if not MEDIA_ID.match(media_id):
+        return False
+    return all(part not in ("", ".", "..") for part in media_id.split("/"))
 
 
 def is_web_url(url: str | None) -> bool:
@@ -57,11 +64,14 @@ def pushed_hrefs(item: Item, assets: Collection[str]) -> dict[str, str]:
 
 
 def kind_of(rendition: Rendition) -> str | None:
-    """image, video or audio, from the content type, else from the file name."""
-    kind = (rendition.contenttype or "").lower()
+    """image, video or audio, from the content type, else from the file name; "other"
+    for a content type that is none of them (a web page, a document); None unknown."""
+    kind = (rendition.contenttype or "").lower().split(";")[0].strip()
     for prefix in ("image", "video", "audio"):
         if kind.startswith(prefix + "/"):
             return prefix
+    if kind and kind not in ("application/octet-stream", "binary/octet-stream"):
+        return "other"
     path = urlsplit(rendition.href or "").path.lower()
     for prefix, extensions in (
         ("image", _IMAGE_EXTENSIONS),
@@ -89,37 +99,40 @@ def _shown(rendition: Rendition, href: str) -> Shown:
 
 
 def _display_order(renditions: Sequence[tuple[Rendition, str]]) -> list[tuple[Rendition, str]]:
-    """Pictures best first: the widest that fits DISPLAY_WIDTH, then the rest by width."""
+    """Pictures best first: the widest that fits DISPLAY_WIDTH and is not small; then
+    those of unknown width; then small ones; then those too wide; thumbnails last."""
 
-    def key(pair: tuple[Rendition, str]) -> tuple[int, float]:
-        width = pair[0].width or 0
-        fits = 0 < width <= DISPLAY_WIDTH
-        unknown = width == 0
-        return (0 if fits else 1 if unknown else 2, -width if fits or unknown else width)
+    def key(pair: tuple[Rendition, str]) -> tuple[bool, int, float]:
+        rendition = pair[0]
+        width = rendition.width or 0
+        thumbnail = (rendition.name or "").lower() in _THUMBNAIL_NAMES
+        if not width:
+            return (thumbnail, 1, 0)
+        if width > DISPLAY_WIDTH:
+            return (thumbnail, 3, width)
+        return (thumbnail, 0 if width >= SMALL_WIDTH else 2, -width)
 
     return sorted(renditions, key=key)
 
 
-def _text(items: Sequence[Text], roles: Collection[str]) -> str | None:
-    for entry in items:
-        if (entry.role or "").lower() in roles and entry.value.strip():
-            return html_to_text(sanitize_html(entry.value)) or None
-    return None
+def _text(items: list[Text], roles: frozenset[str]) -> str | None:
+    found = with_role(items, roles)
+    return html_to_text(sanitize_html(found.value)) or None if found else None
 
 
 def caption_of(item: Item) -> str | None:
     """The caption: a description with role caption, else the first description."""
-    found = _text(item.descriptions, {"caption"})
+    found = _text(item.descriptions, frozenset({"caption"}))
     if found:
         return found
     for entry in item.descriptions:
-        if (entry.role or "").lower() not in {"alt", "alttext", "alt-text"} and entry.value.strip():
+        if (entry.role or "").lower() not in ALT_ROLES and entry.value.strip():
             return html_to_text(sanitize_html(entry.value)) or None
     return None
 
 
 def alt_of(item: Item) -> str | None:
-    return _text(item.descriptions, {"alt", "alttext", "alt-text"})
+    return _text(item.descriptions, ALT_ROLES)
 
 
 def copyright_of(item: Item) -> str | None:
@@ -145,7 +158,7 @@ def media_of(item: Item, media_type: MediaType, assets: Collection[str]) -> Medi
     ordered = _display_order(main) if wanted == "image" else main
     poster = None
     if wanted != "image" and stills:
-        named = [p for p in stills if (p[0].name or "").lower() in _THUMBNAIL_NAMES]
+        named = [p for p in stills if (p[0].name or "").lower() in _POSTER_NAMES]
         poster = _display_order(named or stills)[0][1]
     return Media(
         type=media_type,

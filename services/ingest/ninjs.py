@@ -54,6 +54,11 @@ class Text(Loose):
     value: str = Field(max_length=MAX_TEXT)
 
 
+def with_role(items: list[Text], roles: set[str] | frozenset[str]) -> Text | None:
+    """The first entry with a value whose role (any case) is one of `roles`."""
+    return next((t for t in items if (t.role or "").lower() in roles and t.value.strip()), None)
+
+
 class Named(Loose):
     """A person, subject, genre or place."""
 

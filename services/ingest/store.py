@@ -43,10 +43,11 @@ CREATE TABLE IF NOT EXISTS article_versions (
 CREATE TABLE IF NOT EXISTS stale_versions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     uri TEXT NOT NULL,
-    version INTEGER NOT NULL,
+    version INTEGER NOT NULL,   -- (before source versions were kept as text)
     current_version INTEGER NOT NULL,
     source TEXT NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    sent_version TEXT           -- the newsroom's version string as sent ("" for none)
 );
 CREATE INDEX IF NOT EXISTS stale_by_uri ON stale_versions(uri);
 CREATE TABLE IF NOT EXISTS assets (
@@ -82,6 +83,7 @@ class IngestStore:
         # whole numbers, which is what galley's ordinal held
         await db.add_columns("articles", {"source_version": "TEXT", "versioncreated": "TEXT"},
                              ["UPDATE articles SET source_version = CAST(version AS TEXT)"])
+        await db.add_columns("stale_versions", {"sent_version": "TEXT"})
         await db.add_columns("article_versions", {"source_version": "TEXT"},
                              ["UPDATE article_versions SET source_version = CAST(version AS TEXT)"])
         return cls(db)
@@ -141,10 +143,10 @@ class IngestStore:
                      current_version: int, source: str, now: datetime) -> None:
         """`version` is the newsroom's version string ("" when it sent none)."""
         conn.execute(
-            "INSERT INTO stale_versions(uri, version, current_version, source, received_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (uri, version if version is not None else "", current_version, source,
-             now.isoformat()),
+            "INSERT INTO stale_versions(uri, version, current_version, source, received_at,"
+            " sent_version) VALUES (?, 0, ?, ?, ?, ?)",
+            (uri, current_version, source, now.isoformat(),
+             version if version is not None else ""),
         )
 
     async def article(self, key: str) -> Article | None:
@@ -160,8 +162,8 @@ class IngestStore:
             " WHERE uri = ? ORDER BY version", (uri,)
         )
         stale = await self.db.fetchall(
-            "SELECT CAST(version AS TEXT) AS version, current_version, source, received_at"
-            " FROM stale_versions"
+            "SELECT COALESCE(sent_version, CAST(version AS TEXT)) AS version, current_version,"
+            " source, received_at FROM stale_versions"
             " WHERE uri = ? ORDER BY id", (uri,)
         )
         return {"versions": [dict(r) for r in versions], "stale": [dict(r) for r in stale]}

@@ -107,12 +107,13 @@ def looks_like_html(value: str) -> bool:
 # --- NITF ------------------------------------------------------------------------------------
 
 # NITF's body markup is close to HTML; these parts of it are metadata, not text to show
-_NITF_DROP = re.compile(
-    r"<(head|body\.head|body\.end|hedline|byline|dateline|distributor|docdata|tobject|"
-    r"series|abstract|media-caption|media-producer|media-metadata|note)\b.*?</\1\s*>",
-    re.S | re.I,
-)
-_NITF_CONTENT = re.compile(r"<body\.content\b[^>]*>(.*?)</body\.content\s*>", re.S | re.I)
+_NITF_DROP = frozenset({
+    "head", "body.head", "body.end", "hedline", "byline", "dateline", "distributor", "docdata",
+    "tobject", "series", "abstract", "media-caption", "media-producer", "media-metadata", "note",
+})  # fmt: skip
+_CLOSE = {name: re.compile(rf"</{re.escape(name)}\s*>", re.I) for name in _NITF_DROP}
+_CONTENT_OPEN = re.compile(r"<body\.content\b", re.I)
+_CONTENT_CLOSE = re.compile(r"</body\.content\s*>", re.I)
 _NITF_RENAME = {
     "hl2": "h2",
     "block": "div",
@@ -141,15 +142,64 @@ _TAG = re.compile(r"<(/?)([A-Za-z][\w.\-]*)")
 def nitf_to_html(xml: str) -> str:
     """The body of an NITF document as HTML (still to be sanitized): the
     `body.content`, with NITF's own block and inline tags mapped to HTML; the head,
-    headline, byline and other metadata are left out. Never parses XML, so no
-    entity in the document can expand."""
-    found = _NITF_CONTENT.search(xml)
-    content = found.group(1) if found else _NITF_DROP.sub("", xml)
-    content = _NITF_DROP.sub("", content)
-    content = re.sub(r"<\?.*?\?>|<!DOCTYPE[^>]*>", "", content, flags=re.S | re.I)
+    headline, byline and other metadata are left out. Never parses XML, so no entity
+    in the document can expand, and every scan is linear in the document's length."""
+    content = _body_content(xml)
+    content = _without_metadata(content)
+    content = _without_declarations(content)
     return _TAG.sub(
         lambda m: f"<{m.group(1)}{_NITF_RENAME.get(m.group(2).lower(), m.group(2))}", content
     )
+
+
+def _body_content(xml: str) -> str:
+    """What is inside <body.content>, or the whole document when it has none."""
+    opened = _CONTENT_OPEN.search(xml)
+    if opened is None:
+        return xml
+    start = xml.find(">", opened.end())
+    closed = _CONTENT_CLOSE.search(xml, start + 1) if start >= 0 else None
+    if start < 0 or closed is None:
+        return xml
+    return xml[start + 1 : closed.start()]
+
+
+def _without_metadata(xml: str) -> str:
+    """The document without the NITF metadata elements (each up to its first close tag).
+    A name whose close tag is missing is not looked for again, so the scan stays linear."""
+    parts, kept_from, at = [], 0, 0
+    unclosed: set[str] = set()
+    while (found := _TAG.search(xml, at)) is not None:
+        name = found.group(2).lower()
+        if found.group(1) or name not in _NITF_DROP or name in unclosed:
+            at = found.end()
+            continue
+        closed = _CLOSE[name].search(xml, found.end())
+        if closed is None:
+            unclosed.add(name)
+            at = found.end()
+            continue
+        parts.append(xml[kept_from : found.start()])
+        kept_from = at = closed.end()
+    parts.append(xml[kept_from:])
+    return "".join(parts)
+
+
+def _without_declarations(xml: str) -> str:
+    """Without `<?...?>` processing instructions and `<!DOCTYPE ...>` (linear)."""
+    parts, at = [], 0
+    while True:
+        start = min((i for i in (xml.find("<?", at), xml.find("<!", at)) if i >= 0), default=-1)
+        if start < 0:
+            break
+        close = "-->" if xml.startswith("<!--", start) else "?>" if xml[start + 1] == "?" else ">"
+        end = xml.find(close, start + 2)
+        if end < 0:
+            break
+        parts.append(xml[at:start])
+        at = end + len(close)
+    parts.append(xml[at:])
+    return "".join(parts)
 
 
 # --- choosing the body --------------------------------------------------------------------------
@@ -172,7 +222,8 @@ def kind_of(candidate: Candidate) -> str:
     """html, xhtml, text, nitf, or xml (an XML dialect galley does not convert)."""
     kind = (candidate.contenttype or "").lower().split(";")[0].strip()
     value = candidate.value.lstrip()[:400].lower()
-    if "nitf" in kind or (not kind and "<nitf" in value):
+    xml_or_none = not kind or kind.endswith(("/xml", "+xml"))
+    if "nitf" in kind or (xml_or_none and "<nitf" in value):
         return "nitf"
     if kind in ("text/html", "html"):
         return "html"
@@ -188,13 +239,15 @@ def kind_of(candidate: Candidate) -> str:
 
 
 def choose_body(candidates: Sequence[Candidate]) -> Candidate | None:
-    """HTML first, then XHTML, then plain text, then NITF (converted); another XML
-    dialect is skipped, never shown raw. Among equals the role "main" wins, then order."""
+    """The body to show. When some body has the role "main", only those are considered
+    (another role may be a summary); among them HTML first, then XHTML, then plain text,
+    then NITF (converted); another XML dialect is skipped, never shown raw; then order."""
     usable = [(i, c, kind_of(c)) for i, c in enumerate(candidates) if c.value.strip()]
     usable = [u for u in usable if u[2] in _RANK]
-    if not usable:
+    main = [u for u in usable if (u[1].role or "").lower() == "main"]
+    if not (main or usable):
         return None
-    _, best, _ = min(usable, key=lambda u: (_RANK[u[2]], (u[1].role or "").lower() != "main", u[0]))
+    _, best, _ = min(main or usable, key=lambda u: (_RANK[u[2]], u[0]))
     return best
 
 

@@ -339,7 +339,7 @@ def _everything(names: list[str]) -> Callable[[], object]:
     def run() -> object:
         for story in (structured, by_line_only):
             cards = domain.author_cards(story, directory)
-            assert len(cards) == len(names) and domain.credit_of(story) == "dpa"
+            assert len(cards) == len(names) and domain.authors_of(story).credit == "dpa"
         return cards
 
     return run

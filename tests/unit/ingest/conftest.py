@@ -61,8 +61,9 @@ def make_app(store: IngestStore, clock: Clock, tmp_path: Path) -> AppFactory:
     """An ingest app whose store is already open (the lifespan, with Redis, is not run)."""
 
     def build(**overrides: Any) -> FastAPI:
-        settings = Settings(data_dir=tmp_path, api_keys=overrides.pop("api_keys", KEYS),
-                            **overrides)
+        settings = Settings(
+            data_dir=tmp_path, api_keys=overrides.pop("api_keys", KEYS), **overrides
+        )
         app = create_app(settings, now=clock, monotonic=clock.monotonic)
         app.state.store = store
         return app

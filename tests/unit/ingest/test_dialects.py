@@ -189,6 +189,13 @@ def test_event_and_planning_items_are_refused_as_unsupported(doc: dict[str, Any]
     assert "not supported" in caught.value.errors[0].detail
 
 
+def test_an_event_is_refused_as_unsupported_even_when_other_fields_are_wrong() -> None:
+    with pytest.raises(Invalid) as caught:
+        domain.parse_article({"uri": "e", "type": "event", "versioncreated": "yesterday"})
+    assert caught.value.problem == "unsupported-item-type"
+    assert [e.pointer for e in caught.value.errors] == ["/type"]
+
+
 def test_superdesk_null_associations_are_skipped() -> None:
     doc = {
         **SUPERDESK,

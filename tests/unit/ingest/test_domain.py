@@ -13,10 +13,14 @@ from services.ingest.domain import Current, Decision, Invalid
 
 
 def ninjs(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"uri": "urn:test:1", "version": "1",
-                            "headlines": [{"role": "main", "value": "A headline"}],
-                            "bodies": [{"role": "main", "contenttype": "text/html",
-                                        "value": "<p>Some words here.</p>"}]}
+    base: dict[str, Any] = {
+        "uri": "urn:test:1",
+        "version": "1",
+        "headlines": [{"role": "main", "value": "A headline"}],
+        "bodies": [
+            {"role": "main", "contenttype": "text/html", "value": "<p>Some words here.</p>"}
+        ],
+    }
     return {**base, **fields}
 
 
@@ -38,9 +42,19 @@ def test_the_seed_article_has_346_words_and_a_two_minute_read(seed_article: dict
     assert article.body_html.startswith("<p>North Korean troops")
 
 
-@pytest.mark.parametrize(("given", "expected"), [("1", "1"), (" 12 ", "12"), (7, "7"),
-                                                 ("0", "0"), (0, "0"), ("2.1", "2.1"),
-                                                 ("v3-final", "v3-final"), (None, None)])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("1", "1"),
+        (" 12 ", "12"),
+        (7, "7"),
+        ("0", "0"),
+        (0, "0"),
+        ("2.1", "2.1"),
+        ("v3-final", "v3-final"),
+        (None, None),
+    ],
+)
 def test_a_version_is_any_string_and_a_number_is_read_as_its_digits(
     given: Any, expected: str | None
 ) -> None:
@@ -77,7 +91,8 @@ def test_a_naive_embargo_time_is_refused() -> None:
 
 def test_a_naive_scheduled_publish_time_is_refused() -> None:
     assert pointers(ninjs(**{"x-galley-publish-at": "2025-02-05T09:00:00"})) == [
-        "/x-galley-publish-at"]
+        "/x-galley-publish-at"
+    ]
 
 
 def test_an_unknown_pubstatus_is_refused_and_unknown_properties_are_kept() -> None:
@@ -91,9 +106,18 @@ def test_a_document_that_is_not_an_object_is_refused_at_the_root() -> None:
 
 
 def test_ninjs_1_x_spellings_are_understood() -> None:
-    raw = {"uri": "urn:old", "version": 2, "headline": "Old style", "body_text": "Hello\n\nWorld",
-           "associations": {"featuremedia": {"type": "picture", "renditions": [
-               {"name": "original", "href": "https://img.example/a.jpg"}]}}}
+    raw = {
+        "uri": "urn:old",
+        "version": 2,
+        "headline": "Old style",
+        "body_text": "Hello\n\nWorld",
+        "associations": {
+            "featuremedia": {
+                "type": "picture",
+                "renditions": [{"name": "original", "href": "https://img.example/a.jpg"}],
+            }
+        },
+    }
     article = domain.normalize(domain.parse_article(raw), source="s")
     assert article.headline == "Old style"
     assert article.body_html == "<p>Hello</p><p>World</p>"
@@ -101,11 +125,15 @@ def test_ninjs_1_x_spellings_are_understood() -> None:
 
 
 def test_a_plain_text_body_becomes_escaped_paragraphs() -> None:
-    body = {"role": "main", "contenttype": "text/plain",
-            "value": "First <b>line</b>\nsame paragraph\n\nSecond & last"}
+    body = {
+        "role": "main",
+        "contenttype": "text/plain",
+        "value": "First <b>line</b>\nsame paragraph\n\nSecond & last",
+    }
     article = domain.normalize(domain.parse_article(ninjs(bodies=[body])), source="s")
     assert article.body_html == (
-        "<p>First &lt;b&gt;line&lt;/b&gt;<br>same paragraph</p><p>Second &amp; last</p>")
+        "<p>First &lt;b&gt;line&lt;/b&gt;<br>same paragraph</p><p>Second &amp; last</p>"
+    )
     assert article.word_count == 7
 
 
@@ -153,16 +181,23 @@ def test_an_xss_payload_leaves_nothing_executable_in_the_body(payload: str) -> N
 
 
 def test_figures_tables_and_safe_links_survive_sanitizing_and_links_get_rel() -> None:
-    html = ('<h2>Sub</h2><figure><img src="https://img.example/a.jpg" alt="A">'
-            "<figcaption>Caption</figcaption></figure>"
-            "<table><tr><td>1</td></tr></table><blockquote>Quote</blockquote>"
-            '<ul><li><a href="https://example.org">web</a></li>'
-            '<li><a href="mailto:desk@example.org">mail</a></li></ul>')
+    html = (
+        '<h2>Sub</h2><figure><img src="https://img.example/a.jpg" alt="A">'
+        "<figcaption>Caption</figcaption></figure>"
+        "<table><tr><td>1</td></tr></table><blockquote>Quote</blockquote>"
+        '<ul><li><a href="https://example.org">web</a></li>'
+        '<li><a href="mailto:desk@example.org">mail</a></li></ul>'
+    )
     clean = domain.sanitize_html(html)
-    for fragment in ['<img src="https://img.example/a.jpg" alt="A">', "<figcaption>Caption",
-                     "<td>1</td>", "<blockquote>Quote", "<h2>Sub</h2>",
-                     '<a href="https://example.org" rel="noopener noreferrer">',
-                     '<a href="mailto:desk@example.org" rel="noopener noreferrer">']:
+    for fragment in [
+        '<img src="https://img.example/a.jpg" alt="A">',
+        "<figcaption>Caption",
+        "<td>1</td>",
+        "<blockquote>Quote",
+        "<h2>Sub</h2>",
+        '<a href="https://example.org" rel="noopener noreferrer">',
+        '<a href="mailto:desk@example.org" rel="noopener noreferrer">',
+    ]:
         assert fragment in clean
 
 
@@ -191,14 +226,18 @@ def test_slug_candidates_count_up_from_two() -> None:
     assert [next(candidates) for _ in range(3)] == ["story", "story-2", "story-3"]
 
 
-@pytest.mark.parametrize(("version", "digest", "decision"), [
-    ("3", "h3", Decision.ACCEPTED),
-    ("10", "h10", Decision.ACCEPTED),  # numbers, not text: "10" comes after "2"
-    ("1", "other", Decision.STALE),
-    ("2", "h2", Decision.DUPLICATE),
-    ("2", "changed", Decision.CONFLICT),
-    ("2.1", "h21", Decision.ACCEPTED),
-])
+@pytest.mark.parametrize(
+    ("version", "digest", "decision"),
+    [
+        ("3", "h3", Decision.ACCEPTED),
+        ("10", "h10", Decision.ACCEPTED),  # numbers, not text: "10" comes after "2"
+        ("1", "other", Decision.STALE),
+        ("2", "h2", Decision.DUPLICATE),
+        ("2", "changed", Decision.CONFLICT),
+        ("2.1", "h21", Decision.ACCEPTED),
+        ("2.0", "h2", Decision.DUPLICATE),  # "2.0" is version 2
+    ],
+)
 def test_a_numeric_version_is_decided_against_the_stored_one_as_a_number(
     version: str, digest: str, decision: Decision
 ) -> None:
@@ -209,15 +248,20 @@ def test_a_numeric_version_is_decided_against_the_stored_one_as_a_number(
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("version", "created", "digest", "decision"), [
-    ("b", T0 + timedelta(minutes=5), "hb", Decision.ACCEPTED),
-    ("z", T0 - timedelta(minutes=5), "hz", Decision.STALE),
-    ("a", T0 + timedelta(minutes=5), "ha2", Decision.CONFLICT),  # the same version string
-    ("a", T0, "ha", Decision.DUPLICATE),
-    (None, T0 + timedelta(minutes=1), "hn", Decision.ACCEPTED),
-    (None, None, "ha", Decision.DUPLICATE),  # cannot be ordered: the same content is a repeat
-    (None, None, "new", Decision.ACCEPTED),  # ... and other content comes after, as it arrives
-])
+@pytest.mark.parametrize(
+    ("version", "created", "digest", "decision"),
+    [
+        ("b", T0 + timedelta(minutes=5), "hb", Decision.ACCEPTED),
+        ("z", T0 - timedelta(minutes=5), "hz", Decision.STALE),
+        ("a", T0 + timedelta(minutes=5), "ha2", Decision.CONFLICT),  # the same version string
+        ("b", T0, "hb2", Decision.ACCEPTED),  # another version dated the same: arrival decides
+        (None, T0, "hn2", Decision.ACCEPTED),
+        ("a", T0, "ha", Decision.DUPLICATE),
+        (None, T0 + timedelta(minutes=1), "hn", Decision.ACCEPTED),
+        (None, None, "ha", Decision.DUPLICATE),  # cannot be ordered: the same content is a repeat
+        (None, None, "new", Decision.ACCEPTED),  # ... and other content comes after, as it arrives
+    ],
+)
 def test_versions_that_are_not_numbers_are_ordered_by_versioncreated_then_arrival(
     version: str | None, created: datetime | None, digest: str, decision: Decision
 ) -> None:
@@ -229,25 +273,39 @@ def test_the_first_version_of_a_uri_is_always_accepted() -> None:
     assert domain.decide(None, domain.Incoming("5", None, "h")) is Decision.ACCEPTED
 
 
-@pytest.mark.parametrize(("stored", "sent", "ordinal"), [
-    (None, "0", 0), (None, "3", 3), (None, None, 1), (None, "abc", 1),
-    (Current(3, "h", "s", "3"), "7", 7), (Current(3, "h", "s", "3"), "3.1", 4),
-    (Current(3, "h", "s", "x"), None, 4), (Current(9, "h", "s", "9"), str(2**60), 10),
-])
+@pytest.mark.parametrize(
+    ("stored", "sent", "ordinal"),
+    [
+        (None, "0", 0),
+        (None, "3", 3),
+        (None, None, 1),
+        (None, "abc", 1),
+        (Current(3, "h", "s", "3"), "7", 7),
+        (Current(3, "h", "s", "3"), "3.1", 4),
+        (Current(3, "h", "s", "x"), None, 4),
+        (Current(9, "h", "s", "9"), str(2**60), 10),
+    ],
+)
 def test_galleys_version_is_the_newsrooms_whole_number_else_one_more_than_stored(
     stored: Current | None, sent: str | None, ordinal: int
 ) -> None:
     assert domain.ordinal(stored, sent) == ordinal
 
 
-@pytest.mark.parametrize(("fields", "seen", "lifecycle"), [
-    ({}, False, "published"),
-    ({}, True, "updated"),
-    ({"pubstatus": "canceled"}, True, "killed"),
-    ({"pubstatus": "withheld"}, False, "killed"),
-    ({"descriptions": [{"role": "correction", "value": "We misspelled a name."}]}, True,
-     "corrected"),
-])
+@pytest.mark.parametrize(
+    ("fields", "seen", "lifecycle"),
+    [
+        ({}, False, "published"),
+        ({}, True, "updated"),
+        ({"pubstatus": "canceled"}, True, "killed"),
+        ({"pubstatus": "withheld"}, False, "killed"),
+        (
+            {"descriptions": [{"role": "correction", "value": "We misspelled a name."}]},
+            True,
+            "corrected",
+        ),
+    ],
+)
 def test_the_lifecycle_follows_pubstatus_corrections_and_history(
     fields: dict[str, Any], seen: bool, lifecycle: str
 ) -> None:
@@ -258,7 +316,8 @@ def test_a_correction_note_is_carried_as_plain_text() -> None:
     note = {"role": "correction", "value": "An earlier version <b>misnamed</b> the agency."}
     doc = domain.parse_article(ninjs(descriptions=[note]))
     assert domain.normalize(doc, source="s").correction == (
-        "An earlier version misnamed the agency.")
+        "An earlier version misnamed the agency."
+    )
 
 
 def test_visibility_follows_embargo_and_schedule_by_the_given_clock() -> None:
@@ -266,7 +325,8 @@ def test_visibility_follows_embargo_and_schedule_by_the_given_clock() -> None:
     later = (now + timedelta(hours=1)).isoformat()
     embargoed = domain.normalize(domain.parse_article(ninjs(embargoed=later)), source="s")
     scheduled = domain.normalize(
-        domain.parse_article(ninjs(**{"x-galley-publish-at": later})), source="s")
+        domain.parse_article(ninjs(**{"x-galley-publish-at": later})), source="s"
+    )
     assert domain.visibility(embargoed, now) == "embargoed"
     assert domain.visibility(scheduled, now) == "scheduled"
     assert domain.visibility(embargoed, now + timedelta(hours=2)) == "visible"

@@ -32,8 +32,9 @@ async def test_a_missing_api_key_gets_401_with_a_bearer_challenge(
 
 
 async def test_a_wrong_api_key_gets_401(client: httpx.AsyncClient, seed_article: dict) -> None:
-    response = await client.post("/v1/articles", json=seed_article,
-                                 headers={"Authorization": "Bearer not-a-key"})
+    response = await client.post(
+        "/v1/articles", json=seed_article, headers={"Authorization": "Bearer not-a-key"}
+    )
     assert_problem(response, 401)
 
 
@@ -49,15 +50,21 @@ async def test_without_configured_keys_loopback_clients_may_post_and_others_may_
 
 
 async def test_malformed_json_gets_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/articles", content=b'{"uri": "x",',
-                                 headers={**SUPERDESK, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/articles",
+        content=b'{"uri": "x",',
+        headers={**SUPERDESK, "Content-Type": "application/json"},
+    )
     body = assert_problem(response, 400)
     assert "line 1" in body["detail"]
 
 
 async def test_a_body_that_is_not_utf8_gets_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/articles", content=b'{"uri": "\xff"}',
-                                 headers={**SUPERDESK, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/articles",
+        content=b'{"uri": "\xff"}',
+        headers={**SUPERDESK, "Content-Type": "application/json"},
+    )
     assert_problem(response, 400)
 
 
@@ -65,12 +72,14 @@ async def test_json_nested_100k_deep_gets_400_and_the_worker_keeps_serving(
     client: httpx.AsyncClient, seed_article: dict
 ) -> None:
     deep = b'{"uri": "x", "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    response = await client.post("/v1/articles", content=deep,
-                                 headers={**SUPERDESK, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/articles", content=deep, headers={**SUPERDESK, "Content-Type": "application/json"}
+    )
     body = assert_problem(response, 400)
     assert "nests deeper" in body["detail"]
-    assert (await client.post("/v1/articles", json=seed_article, headers=SUPERDESK)
-            ).status_code == 202
+    assert (
+        await client.post("/v1/articles", json=seed_article, headers=SUPERDESK)
+    ).status_code == 202
 
 
 async def test_brackets_inside_strings_do_not_count_as_nesting(
@@ -82,17 +91,19 @@ async def test_brackets_inside_strings_do_not_count_as_nesting(
 
 
 async def test_a_body_declared_over_the_limit_gets_413_before_it_is_read(
-    make_app: AppFactory
+    make_app: AppFactory,
 ) -> None:
     async with client_for(make_app(max_body_bytes=1024)) as client:
         response = await client.post(
-            "/v1/articles", content=b"x" * 50_000,
-            headers={**SUPERDESK, "Content-Type": "application/json"})
+            "/v1/articles",
+            content=b"x" * 50_000,
+            headers={**SUPERDESK, "Content-Type": "application/json"},
+        )
     assert_problem(response, 413)
 
 
 async def test_a_chunked_body_over_the_limit_gets_413_without_reading_all_of_it(
-    make_app: AppFactory
+    make_app: AppFactory,
 ) -> None:
     sent: list[int] = []
 
@@ -102,18 +113,22 @@ async def test_a_chunked_body_over_the_limit_gets_413_without_reading_all_of_it(
             yield b" " * 64 * 1024
 
     async with client_for(make_app(max_body_bytes=1024 * 1024)) as client:
-        response = await client.post("/v1/articles", content=chunks(),
-                                     headers={**SUPERDESK, "Content-Type": "application/json"})
+        response = await client.post(
+            "/v1/articles",
+            content=chunks(),
+            headers={**SUPERDESK, "Content-Type": "application/json"},
+        )
     assert "content-length" not in {k.lower() for k in response.request.headers}
     assert_problem(response, 413)
     assert len(sent) < 200  # the reader stopped once over the limit
 
 
-async def test_a_wrong_content_type_gets_415(
-    client: httpx.AsyncClient, seed_article: dict
-) -> None:
-    response = await client.post("/v1/articles", content=json.dumps(seed_article),
-                                 headers={**SUPERDESK, "Content-Type": "text/plain"})
+async def test_a_wrong_content_type_gets_415(client: httpx.AsyncClient, seed_article: dict) -> None:
+    response = await client.post(
+        "/v1/articles",
+        content=json.dumps(seed_article),
+        headers={**SUPERDESK, "Content-Type": "text/plain"},
+    )
     assert_problem(response, 415)
 
 
@@ -121,8 +136,10 @@ async def test_a_json_subtype_content_type_is_accepted(
     client: httpx.AsyncClient, seed_article: dict
 ) -> None:
     response = await client.post(
-        "/v1/articles", content=json.dumps(seed_article),
-        headers={**SUPERDESK, "Content-Type": "application/ninjs+json; charset=utf-8"})
+        "/v1/articles",
+        content=json.dumps(seed_article),
+        headers={**SUPERDESK, "Content-Type": "application/ninjs+json; charset=utf-8"},
+    )
     assert response.status_code == 202
 
 
@@ -135,7 +152,10 @@ async def test_schema_errors_get_422_with_a_pointer_to_each_bad_field(
     response = await client.post("/v1/articles", json=seed_article, headers=SUPERDESK)
     body = assert_problem(response, 422)
     assert [e["pointer"] for e in body["errors"]] == [
-        "/version", "/embargoed", "/headlines/0/value"]
+        "/version",
+        "/embargoed",
+        "/headlines/0/value",
+    ]
     assert all(e["detail"] for e in body["errors"])
 
 

@@ -38,9 +38,18 @@ async def test_an_accepted_article_gets_202_and_its_event_is_queued_in_the_outbo
     response = await post(client, seed_article)
     assert response.status_code == 202
     assert response.json() == {
-        "status": "accepted", "uri": URI, "version": 1, "source_version": "1", "slug": SLUG,
-        "url": f"http://127.0.0.1:8003/articles/{SLUG}", "path": f"/articles/{SLUG}",
-        "type": "text", "dialect": "ninjs-2", "lifecycle": "published", "visible_from": None}
+        "status": "accepted",
+        "uri": URI,
+        "version": 1,
+        "source_version": "1",
+        "slug": SLUG,
+        "url": f"http://127.0.0.1:8003/articles/{SLUG}",
+        "path": f"/articles/{SLUG}",
+        "type": "text",
+        "dialect": "ninjs-2",
+        "lifecycle": "published",
+        "visible_from": None,
+    }
     [event] = await queued(store)
     assert event["type"] == names.ARTICLE_INGESTED and event["subject"] == URI
     assert event["source"] == names.source_of(names.INGEST)
@@ -56,9 +65,16 @@ async def test_an_older_version_is_recorded_as_stale_and_changes_nothing(
     response = await post(client, version(seed_article, 2, language="de"))
     assert response.status_code == 200
     assert response.json() == {
-        "status": "stale", "uri": URI, "version": 3, "source_version": "2",
-        "current_version": 3, "slug": SLUG, "url": f"http://127.0.0.1:8003/articles/{SLUG}",
-        "path": f"/articles/{SLUG}", "dialect": "ninjs-2"}
+        "status": "stale",
+        "uri": URI,
+        "version": 3,
+        "source_version": "2",
+        "current_version": 3,
+        "slug": SLUG,
+        "url": f"http://127.0.0.1:8003/articles/{SLUG}",
+        "path": f"/articles/{SLUG}",
+        "dialect": "ninjs-2",
+    }
     assert [a.version for a in await ingested(store)] == [3]
     status = (await client.get(f"/v1/articles/{URI}", headers=SUPERDESK)).json()
     assert status["version"] == 3
@@ -94,7 +110,9 @@ async def test_an_update_keeps_the_slug_even_when_the_headline_changes(
     response = await post(client, update)
     assert response.json()["slug"] == SLUG
     assert [(a.version, a.lifecycle, a.slug) for a in await ingested(store)] == [
-        (1, "published", SLUG), (2, "updated", SLUG)]
+        (1, "published", SLUG),
+        (2, "updated", SLUG),
+    ]
 
 
 async def test_a_different_story_with_the_same_headline_gets_a_suffixed_slug(
@@ -158,8 +176,9 @@ async def test_a_scheduled_story_carries_publish_at_and_waits_for_it(
 ) -> None:
     at = clock() + timedelta(hours=2)
     embargo = clock() + timedelta(hours=1)
-    doc = version(seed_article, 1, embargoed=embargo.isoformat(),
-                  **{"x-galley-publish-at": at.isoformat()})
+    doc = version(
+        seed_article, 1, embargoed=embargo.isoformat(), **{"x-galley-publish-at": at.isoformat()}
+    )
     await post(client, doc)
     article = (await ingested(store))[0]
     assert (article.publish_at, article.visible_from) == (at, at)
@@ -189,7 +208,8 @@ async def test_an_xss_body_is_stored_and_emitted_sanitized(
 ) -> None:
     seed_article["bodies"][0]["value"] = (
         '<p>Hi</p><script>alert(1)</script><img src=x onerror="alert(1)">'
-        '<a href="javascript:alert(1)">x</a><iframe src="https://evil.example"></iframe>')
+        '<a href="javascript:alert(1)">x</a><iframe src="https://evil.example"></iframe>'
+    )
     await post(client, seed_article)
     article = (await ingested(store))[0]
     assert article.body_html == '<p>Hi</p><img src="x"><a rel="noopener noreferrer">x</a>'
@@ -205,8 +225,9 @@ async def test_an_author_profile_is_accepted_once_and_emitted_as_author_updated(
     again = await client.post("/v1/authors", json=seed_author, headers=SUPERDESK)
     assert again.status_code == 200 and again.json()["status"] == "unchanged"
     seed_author["role"] = "Senior reporter"
-    assert (await client.post("/v1/authors", json=seed_author, headers=SUPERDESK)
-            ).status_code == 202
+    assert (
+        await client.post("/v1/authors", json=seed_author, headers=SUPERDESK)
+    ).status_code == 202
     events = await queued(store, names.AUTHORS_UPDATED)
     assert [e["subject"] for e in events] == ["martin-fornusek"] * 2
     assert AuthorProfile.model_validate(events[-1]["data"]).role == "Senior reporter"

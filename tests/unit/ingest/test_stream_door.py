@@ -21,23 +21,39 @@ class ListDeadLetters:
     def __init__(self) -> None:
         self.parked: list[tuple[dict[str, str], str]] = []
 
-    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
-                   stream: str, group: str) -> None:
+    async def park(
+        self,
+        fields: Mapping[str, str],
+        *,
+        reason: str,
+        entry_id: str | None,
+        stream: str,
+        group: str,
+    ) -> None:
         self.parked.append((dict(fields), reason))
 
 
 def submission(data: Any, kind: str = names.ARTICLE_SUBMITTED) -> dict[str, str]:
-    return {"type": kind, "source": "superdesk",
-            "data": data if isinstance(data, str) else json.dumps(data)}
+    return {
+        "type": kind,
+        "source": "superdesk",
+        "data": data if isinstance(data, str) else json.dumps(data),
+    }
 
 
 async def run(store: IngestStore, clock: Clock, *entries: dict[str, str]) -> ListDeadLetters:
     broker = RedisBroker()
     dlq = ListDeadLetters()
     door = StreamDoor(lambda: store, broker, lambda: dlq, clock)
-    StreamConsumer(broker=broker, stream=names.NEWSROOM_SUBMISSIONS, group=names.INGEST_GROUP,
-                   consumer="unit", routes=door.routes(), dead_letters=lambda: dlq,
-                   on_parked=door.on_parked).register()
+    StreamConsumer(
+        broker=broker,
+        stream=names.NEWSROOM_SUBMISSIONS,
+        group=names.INGEST_GROUP,
+        consumer="unit",
+        routes=door.routes(),
+        dead_letters=lambda: dlq,
+        on_parked=door.on_parked,
+    ).register()
     async with TestRedisBroker(broker) as br:
         for fields in entries:
             await br.publish(fields, stream=names.NEWSROOM_SUBMISSIONS)
@@ -58,11 +74,14 @@ async def test_an_invalid_submission_is_parked_and_rejected_with_pointers(
 ) -> None:
     seed_article["version"] = True
     dlq = await run(store, clock, submission(seed_article), submission("{broken"))
-    assert [reason.split(":")[0] for _f, reason in dlq.parked] == ["invalid-document",
-                                                                    "undecodable"]
+    assert [reason.split(":")[0] for _f, reason in dlq.parked] == [
+        "invalid-document",
+        "undecodable",
+    ]
     rejections = [e["data"] for e in await queued(store, names.ARTICLES_REJECTED)]
-    assert rejections[0]["errors"] == [{"pointer": "/version",
-                                        "detail": 'version must be a string such as "3"'}]
+    assert rejections[0]["errors"] == [
+        {"pointer": "/version", "detail": 'version must be a string such as "3"'}
+    ]
     assert rejections[0]["uri"] == seed_article["uri"]
     assert (rejections[0]["door"], rejections[0]["problem"]) == ("stream", "invalid-document")
     assert rejections[1]["reason"].startswith("undecodable")

@@ -3,11 +3,12 @@ items and pushed files."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from services.ingest import assets, domain, text
+from services.ingest import assets, domain, media, text
 from services.ingest.domain import Invalid
 from services.ingest.text import Candidate
 from tests.media_samples import jpeg, mp3, mp4, png, svg
@@ -40,9 +41,45 @@ def test_a_body_is_chosen_html_first_then_xhtml_then_text_then_nitf(
     assert (found.value if found else None) == chosen
 
 
+def test_the_main_body_wins_over_another_role_whatever_its_content_type() -> None:
+    found = text.choose_body(
+        [
+            Candidate("<p>Short summary.</p>", "text/html", "summary"),
+            Candidate("The whole story.", "text/plain", "main"),
+        ]
+    )
+    assert found is not None and found.value == "The whole story."
+
+
+@pytest.mark.parametrize("contenttype", ["application/xml", "text/xml", None])
+def test_nitf_sent_as_plain_xml_is_still_read_as_nitf(contenttype: str | None) -> None:
+    found = text.choose_body([Candidate(NITF, contenttype)])
+    assert found is not None and text.kind_of(found) == "nitf"
+
+
 def test_nitf_becomes_its_body_content_without_head_headline_or_byline() -> None:
     html = text.body_html(Candidate(NITF, "application/nitf+xml"))
     assert html == "<p>First paragraph.</p><h2>A sub head</h2><p>Second <em>one</em>.</p>"
+
+
+@pytest.mark.parametrize("unit", ["<note ", "<body.content ", "<?pi ", "<!-- ", "<hedline>"])
+def test_nitf_conversion_grows_linearly_with_unclosed_tags(unit: str) -> None:
+    def cost(n: int) -> float:
+        value = "<nitf>" + unit * n
+        start = time.perf_counter()
+        text.nitf_to_html(value)
+        return time.perf_counter() - start
+
+    small, large = min(cost(4_000) for _ in range(3)), min(cost(64_000) for _ in range(3))
+    assert large < 16 * 8 * max(small, 1e-4)  # 16x the input: far from 256x (quadratic)
+
+
+def test_a_comment_or_declaration_in_nitf_leaves_no_trace() -> None:
+    xml = (
+        "<!DOCTYPE nitf><?xml-stylesheet x?><nitf><body.content><!-- a > b --><p>Kept.</p>"
+        "</body.content></nitf>"
+    )
+    assert text.nitf_to_html(xml) == "<p>Kept.</p>"
 
 
 def test_a_story_whose_only_body_is_nitf_is_never_published_as_raw_xml() -> None:
@@ -117,12 +154,61 @@ def test_a_picture_item_becomes_its_media_with_caption_credit_and_copyright() ->
     )
     article = domain.normalize(domain.parse_article(doc), source="s")
     assert article.type == "picture" and article.media is not None
-    assert [r.name for r in article.media.renditions] == ["web", "thumbnail", "original"]
+    assert [r.name for r in article.media.renditions] == ["web", "original", "thumbnail"]
     assert (article.media.caption, article.media.credit, article.media.copyright) == (
         "Boats in the harbour.",
         "Jo Photographer",
         "(c) Agency",
     )
+
+
+def test_a_rendition_that_is_not_a_picture_is_never_the_lead_image() -> None:
+    doc = item(
+        bodies=[{"value": "<p>Text.</p>"}],
+        associations=[
+            {
+                "name": "featuremedia",
+                "type": "picture",
+                "renditions": [
+                    {
+                        "name": "web",
+                        "href": "https://photos.example/pic/123",
+                        "contenttype": "text/html",
+                    },
+                    {
+                        "name": "thumbnail",
+                        "href": "https://photos.example/t.jpg",
+                        "width": 120,
+                        "contenttype": "image/jpeg",
+                    },
+                    {
+                        "name": "original",
+                        "href": "https://photos.example/o.jpg",
+                        "contenttype": "image/jpeg",
+                    },
+                ],
+            }
+        ],
+    )
+    lead = domain.normalize(domain.parse_article(doc), source="s").lead_image
+    assert lead is not None and lead.href == "https://photos.example/o.jpg"
+
+
+@pytest.mark.parametrize(
+    ("media_id", "valid"),
+    [
+        ("60c7a1f2e4b0a91c3d5e7f01", True),
+        ("2024/05/pic-1.jpg", True),
+        ("a/./b", False),
+        ("a/", False),
+        ("/a", False),
+        ("a//b", False),
+        ("../x", False),
+        ("a b", False),
+    ],
+)
+def test_media_ids_are_path_like_names_without_dot_segments(media_id: str, valid: bool) -> None:
+    assert media.valid_media_id(media_id) is valid
 
 
 def test_a_video_item_gets_its_video_rendition_and_a_poster() -> None:
