@@ -28,8 +28,9 @@ from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 from shared.infra.problems import invalid_request
 from shared.infra.tasks import cancel_and_wait
+from shared.models import Asset
 
-from .assets import AssetStore, asset_handler, media_router, register_asset_consumer
+from .assets import MAX_RECORDS, AssetStore, asset_handler, media_router
 from .formats import Site
 from .handlers import article_handler, problem, register_consumer, site_router
 from .scheduler import Scheduler
@@ -116,9 +117,10 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         consumer = register_consumer(broker, consumer_name(names.PUBLISH),
                           obs.traced(article_handler(lambda: store, now, on_change)),
                           dead_letters, db=lambda: store.db, after_commit=on_change)
-        asset_consumer = register_asset_consumer(
+        asset_consumer = register_consumer(
             broker, consumer_name(names.PUBLISH), obs.traced(asset_handler(lambda: assets)),
-            dead_letters, db=lambda: store.db)
+            dead_letters, stream=names.ASSETS_STORED, route=(names.ASSET_STORED, Asset),
+            max_records=MAX_RECORDS, db=lambda: store.db)
         await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
         await ensure_group(redis, names.ASSETS_STORED, names.PUBLISH_GROUP)
         await broker.start()

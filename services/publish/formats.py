@@ -14,15 +14,18 @@ package its own body or the links to its members. Media hrefs may be site paths
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from html import escape
+from html import escape, unescape
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from shared.models import MEDIA_TYPES, Image, Media, PublishedArticle, Rendition
+from shared import names
+from shared.languages import primary
+from shared.models import MEDIA_TYPES, EnrichedArticle, Image, Media, PublishedArticle, Rendition
 
 from . import i18n
 from .domain import is_updated, reading_time, slugify
@@ -31,6 +34,13 @@ NINJS_SCHEMA_URI = "https://www.iptc.org/std/ninjs/ninjs-schema_2.2.json"
 GALLEY = "galley"  # prefix of galley's own roles in ninjs descriptions / altids
 NINJS_TYPES = ("text", "audio", "video", "picture", "graphic", "composite", "component")
 PLAYABLE = ("video", "audio")
+MAX_MEMBERS = 50  # a package's members looked up per view: the first ones, in its order
+MEDIA_PREFIX = names.media_path("")  # "/media/": a file the newsroom pushed
+# languages written right to left (primary subtags, and the ISO 639-2 codes some send)
+RTL_LANGUAGES = frozenset(
+    {"ar", "he", "fa", "ur", "ps", "yi", "dv", "sd", "ug", "iw", "ji"}
+    | {"ara", "heb", "per", "fas", "urd", "pus", "yid", "div", "snd", "uig"}
+)
 
 Live = Mapping[str, PublishedArticle]  # uri -> live article (a package's members)
 
@@ -49,6 +59,105 @@ class Site:
         if href.startswith("/") and not href.startswith("//"):
             return self.url(href)
         return href
+
+
+def text_direction(tag: str | None) -> str:
+    """The direction a language is written in, by its primary subtag: "rtl" or "ltr"."""
+    return "rtl" if primary(tag) in RTL_LANGUAGES else "ltr"
+
+
+# --- site paths in the sanitized body ----------------------------------------------------
+
+# A start tag of the sanitized body (text there has its "<" escaped, comments are gone),
+# and one attribute of it, its value quoted or not.
+_TAG = re.compile(r"""<[a-zA-Z](?:"[^"]*"|'[^']*'|[^'">])*+>""")
+_ATTRIBUTE = re.compile(r"""(\s+)([^\s"'=<>`/]+)(\s*=\s*)("[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
+_LINKS = ("src", "href")
+
+
+def _link(match: re.Match[str]) -> tuple[str, str] | None:
+    """(quote, site path) of a src or href attribute whose value is a site path."""
+    _space, name, _equals, quoted = match.groups()
+    if name.lower() not in _LINKS:
+        return None
+    quote = quoted[0] if quoted[0] in "\"'" else ""
+    value = quoted[1:-1] if quote else quoted
+    if not value.startswith("/") or value.startswith("//"):
+        return None  # a full URL, or one on another host (//host/path)
+    return quote, value
+
+
+def _body_paths(html: str) -> list[str]:
+    """The site paths the body's src and href attributes point at (escaped as written)."""
+    return [
+        link[1]
+        for tag in _TAG.finditer(html)
+        for attribute in _ATTRIBUTE.finditer(tag.group(0))
+        if (link := _link(attribute))
+    ]
+
+
+def absolute_html(html: str, site: Site) -> str:
+    """The body with the site path of every src and href made absolute on the site: what
+    leaves the page (feeds, the ninjs API) must not depend on where it is read."""
+    base = escape(site.url(""), quote=True)
+
+    def attribute(match: re.Match[str]) -> str:
+        link = _link(match)
+        if link is None:
+            return match.group(0)
+        space, name, equals, _ = match.groups()
+        quote = link[0] or '"'
+        return f"{space}{name}{equals}{quote}{base}{link[1]}{quote}"
+
+    return _TAG.sub(lambda tag: _ATTRIBUTE.sub(attribute, tag.group(0)), html)
+
+
+def _media_id(href: str | None) -> str | None:
+    """The media id of a pushed file's site path (`/media/<id>`), else None."""
+    if not href or not href.startswith(MEDIA_PREFIX):
+        return None
+    media_id = re.split(r"[?#]", unescape(href[len(MEDIA_PREFIX) :]), maxsplit=1)[0]
+    return media_id or None
+
+
+def _rendition_files(item: Any) -> set[str]:
+    """The pushed files among the renditions of a document or association as sent: a
+    rendition's `media` id (Superdesk), or its href when that is a /media/ path. The
+    renditions are an object keyed by name (1.x, Superdesk) or a list (2.x, 3.x)."""
+    renditions = item.get("renditions") if isinstance(item, dict) else None
+    if isinstance(renditions, dict):
+        renditions = list(renditions.values())
+    found: set[str] = set()
+    for rendition in renditions if isinstance(renditions, list) else []:
+        if not isinstance(rendition, dict):
+            continue
+        media, href = rendition.get("media"), rendition.get("href")
+        if isinstance(media, str) and media:
+            found.add(media)
+        if isinstance(href, str) and (media_id := _media_id(href)):
+            found.add(media_id)
+    return found
+
+
+def media_ids(article: EnrichedArticle) -> set[str]:
+    """The pushed files an article shows: its lead image, its media's renditions and
+    poster, the /media/ paths its body's src and href point at, and every other size
+    the newsroom pushed of a picture it shows (the other renditions of that picture in
+    the document or in its association)."""
+    hrefs: list[str | None] = [article.lead_image.href if article.lead_image else None]
+    if article.media is not None:
+        hrefs += [r.href for r in article.media.renditions] + [article.media.poster]
+    hrefs += _body_paths(article.body_html)
+    shown = {media_id for href in hrefs if (media_id := _media_id(href))}
+    associations = article.ninjs.get("associations")
+    if isinstance(associations, dict):
+        associations = list(associations.values())
+    for item in [article.ninjs, *(associations if isinstance(associations, list) else [])]:
+        files = _rendition_files(item)
+        if files & shown:
+            shown |= files
+    return shown
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -205,8 +314,8 @@ def package_html(article: PublishedArticle, site: Site, live: Live) -> str:
 
 
 def content_html(article: PublishedArticle, site: Site, live: Live | None = None) -> str:
-    """The HTML a feed carries for the item; never empty."""
-    body = article.body_html if article.body_html.strip() else ""
+    """The HTML a feed carries for the item, its links absolute; never empty."""
+    body = absolute_html(article.body_html, site) if article.body_html.strip() else ""
     if article.media is not None:
         return media_html(article, site) + body
     if body:
@@ -288,6 +397,20 @@ def _member_associations(article: PublishedArticle, site: Site, live: Live) -> l
     return found
 
 
+def _association(associations: Any, name: str) -> dict[str, Any]:
+    """The association of this name in the document as sent: ninjs 2.x and 3.x list them
+    (each with a "name"), 1.x and Superdesk key them by name in an object."""
+    if isinstance(associations, dict):
+        found = associations.get(name)
+    elif isinstance(associations, list):
+        found = next(
+            (a for a in associations if isinstance(a, dict) and a.get("name") == name), None
+        )
+    else:
+        found = None
+    return found if isinstance(found, dict) else {}
+
+
 def _featuremedia(article: PublishedArticle, site: Site) -> dict[str, Any] | None:
     image = article.lead_image
     if image is None:
@@ -301,15 +424,11 @@ def _featuremedia(article: PublishedArticle, site: Site) -> dict[str, Any] | Non
             "height": image.height,
         }
     )
-    original = next(
-        (
-            a
-            for a in article.ninjs.get("associations", [])
-            if isinstance(a, dict) and a.get("name") == "featuremedia"
-        ),
-        {},
+    original = _association(article.ninjs.get("associations"), "featuremedia")
+    uri = next(
+        (v for v in (original.get("uri"), original.get("guid")) if isinstance(v, str) and v),
+        rendition["href"],
     )
-    uri = original.get("uri") if isinstance(original.get("uri"), str) else rendition["href"]
     return _drop_none(
         {
             "name": "featuremedia",
@@ -382,7 +501,7 @@ def to_ninjs(article: PublishedArticle, site: Site, live: Live | None = None) ->
             {
                 "role": "main",
                 "contenttype": "text/html",
-                "value": article.body_html,
+                "value": absolute_html(article.body_html, site),
                 "wordcount": article.word_count,
             }
         ]
@@ -560,9 +679,16 @@ def enclosure(article: PublishedArticle) -> Rendition | None:
     return played if played.contenttype else None
 
 
-def package_uris(items: list[PublishedArticle]) -> list[str]:
-    """The member uris of the packages among these items (to look up what is live)."""
-    return [m.uri for a in items if a.type == "composite" for m in a.members]
+def member_uris(package: EnrichedArticle, limit: int = MAX_MEMBERS) -> list[str]:
+    """The first `limit` distinct members of a package (not itself): those a view resolves."""
+    uris = dict.fromkeys(m.uri for m in package.members if m.uri != package.uri)
+    return list(uris)[:limit]
+
+
+def package_uris(items: Iterable[PublishedArticle]) -> list[str]:
+    """The member uris of the packages among these items (to look up what is live), the
+    first `MAX_MEMBERS` of each."""
+    return [uri for a in items if a.type == "composite" for uri in member_uris(a)]
 
 
 def rss(

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from faststream.redis import RedisBroker
+from pydantic import BaseModel
 
 from shared import names
 from shared.envelope import Envelope
@@ -46,17 +47,24 @@ def register_consumer(
     handle: Callable[..., Any],
     dead_letters: Callable[[], DeadLetters],
     *,
+    stream: str = names.ARTICLES_ENRICHED,
+    route: tuple[str, type[BaseModel]] = (names.ARTICLE_ENRICHED, EnrichedArticle),
+    max_records: int = StreamConsumer.max_records,
     db: Callable[[], Database] | None = None,
     after_commit: Callable[[], None] | None = None,
 ) -> StreamConsumer:
-    """The reader and claimer of `articles.enriched`; with `db`, each read is one batch."""
+    """The reader and claimer of publish's group on `stream` (`articles.enriched` unless
+    told), `handle` taking the events of `route` (event type, payload model), at most
+    `max_records` entries per read; with `db`, each read is one batch."""
+    event_type, model = route
     stream_consumer = StreamConsumer(
         broker=broker,
-        stream=names.ARTICLES_ENRICHED,
+        stream=stream,
         group=names.PUBLISH_GROUP,
         consumer=consumer,
-        routes={names.ARTICLE_ENRICHED: Route(EnrichedArticle, handle)},
+        routes={event_type: Route(model, handle)},
         dead_letters=dead_letters,
+        max_records=max_records,
         db=db,
         after_commit=after_commit,
     )
@@ -163,7 +171,7 @@ def site_router(
         live = await store.live_slugs([r.slug for r in article.related])
         package = None
         if article.type == "composite":
-            members = await store.live_by_uris(m.uri for m in article.members)
+            members = await store.live_by_uris(formats.member_uris(article))
             package = domain.resolve_package(article, members)
         share_image = formats.image_of(article)
         if share_image is None and package is not None and package.main is not None:
@@ -172,6 +180,7 @@ def site_router(
             request,
             "article.html",
             lang=article.language,
+            text_dir=formats.text_direction(article.language),
             title=article.headline,
             article=article,
             package=package,

@@ -19,6 +19,7 @@ from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorCard, EnrichedArticle, PublishedArticle
 
 from .domain import Cursor, Outcome, State, from_sort_key, slugify, sort_key
+from .formats import media_ids
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -50,6 +51,17 @@ CREATE TABLE IF NOT EXISTS subjects (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 """
 
 ALL_SCHEMA = (SCHEMA, OUTBOX_SCHEMA, PROCESSED_SCHEMA)
+
+# The pushed files (/media/<media id>) each live article shows, kept with the article's
+# state: the site serves a file only while a live article shows it (assets.py), so the
+# pictures of an embargoed or scheduled story stay private until it is released and those
+# of a killed story go with it. Made (and filled from the live articles) by `open` when a
+# database lacks it.
+MEDIA_SCHEMA = (
+    "CREATE TABLE article_media (media_id TEXT NOT NULL, uri TEXT NOT NULL,"
+    " PRIMARY KEY (media_id, uri))",
+    "CREATE INDEX article_media_uri ON article_media(uri)",
+)
 
 Decide = Callable[[State | None], Outcome | None]
 MAX_URIS = 5000  # uris per live_by_uris query (SQLite 3.32+ binds up to 32766)
@@ -100,7 +112,10 @@ class Store:
 
     @classmethod
     async def open(cls, path: str) -> Store:
-        return cls(await Database.open(path, schema=ALL_SCHEMA))
+        db = await Database.open(path, schema=ALL_SCHEMA)
+        async with db.transaction() as conn:
+            await run_sync(conn, _add_media_references)
+        return cls(db)
 
     async def close(self) -> None:
         await self.db.close()
@@ -278,11 +293,13 @@ def _save(conn: sqlite3.Connection, state: State, now: datetime) -> None:
 def _index(
     conn: sqlite3.Connection, uri: str, live: PublishedArticle | None, now: datetime
 ) -> None:
-    """Keep the author, subject and slug indexes in step with what is live."""
+    """Keep the author, subject, slug and media indexes in step with what is live."""
     conn.execute("DELETE FROM article_authors WHERE uri = ?", (uri,))
     conn.execute("DELETE FROM article_subjects WHERE uri = ?", (uri,))
+    conn.execute("DELETE FROM article_media WHERE uri = ?", (uri,))
     if live is None:
         return
+    _reference_media(conn, uri, live)
     conn.execute("INSERT OR REPLACE INTO slugs(slug, uri) VALUES (?, ?)", (live.slug, uri))
     cards = [card for card in live.authors if card.slug]
     if cards:
@@ -301,3 +318,23 @@ def _index(
             [(slug, uri) for slug, _ in subjects],
         )
         conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)", subjects)
+
+
+def _reference_media(conn: sqlite3.Connection, uri: str, live: PublishedArticle) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO article_media(media_id, uri) VALUES (?, ?)",
+        [(media_id, uri) for media_id in sorted(media_ids(live))],
+    )
+
+
+def _add_media_references(conn: sqlite3.Connection) -> None:
+    """Make `article_media` in a database made before it, from the live articles."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'article_media'"
+    ).fetchone()
+    if found is not None:
+        return
+    for statement in MEDIA_SCHEMA:
+        conn.execute(statement)
+    for row in conn.execute("SELECT uri, live FROM articles WHERE live IS NOT NULL"):
+        _reference_media(conn, row[0], PublishedArticle.model_validate_json(row[1]))

@@ -231,6 +231,12 @@ class Database:
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         return await run_sync(self._read_conn(), fetchone, sql, tuple(params))
 
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(sqlite3_connection, *args)` on the reader connection (the writer inside this
+        task's batch), off the event loop: several reads as one unit, or an incremental
+        BLOB read with `Connection.blobopen`."""
+        return await run_sync(self._read_conn(), fn, *args)
+
     async def peek(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         """`fetchall` of committed rows on the loop's thread, without waiting for another
         connection's lock (module docstring); through the reader when SQLite is busy, or

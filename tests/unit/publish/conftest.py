@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from services.publish import domain
 from services.publish.app import create_site
+from services.publish.assets import AssetStore
 from services.publish.settings import Settings
 from services.publish.store import Store
 from shared.models import EnrichedArticle
@@ -27,15 +28,23 @@ async def store() -> AsyncIterator[Store]:
     await s.close()
 
 
+@pytest_asyncio.fixture
+async def assets(store: Store) -> AssetStore:
+    """The pushed files, in the article store's database (as the service keeps them)."""
+    return await AssetStore.open(store.db)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(START)
 
 
 @pytest_asyncio.fixture
-async def client(store: Store, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    store: Store, assets: AssetStore, clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_site(Settings(base_url=BASE_URL, page_size=3), now=clock)
-    app.state.store = store
+    app.state.store, app.state.assets = store, assets
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c

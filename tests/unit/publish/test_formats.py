@@ -14,7 +14,15 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from shared.models import Image
+from services.publish.formats import (
+    ATOM_NS,
+    CONTENT_NS,
+    MAX_MEMBERS,
+    Site,
+    absolute_html,
+    package_uris,
+)
+from shared.models import Image, PublishedArticle
 from tests.unit.publish.conftest import BASE_URL, Publisher
 from tests.unit.publish.factories import (
     Clock,
@@ -389,3 +397,91 @@ async def test_a_package_with_a_body_of_its_own_gives_feeds_that_body(
         f'<p><a href="{BASE_URL}/articles/package-number-2">'
         "Package number 2: the harbour in winter</a></p>"
     )
+
+
+# --- site paths in the body leave the page absolute -------------------------------------------
+
+LINKED_BODY = (
+    '<p>See <a href="/articles/story-number-2" rel="noopener noreferrer">the story</a>.</p>'
+    '<figure><img src="/media/inline/chart.png" alt="A chart"></figure>'
+    '<p><img src="//cdn.example.org/x.png" alt=""><img src="https://images.example.org/y.jpg"'
+    ' alt=""><a href="mailto:desk@news.example">Mail</a></p>'
+    "<p>The path src=&quot;/media/z.png&quot; in text stays text.</p>"
+)
+ABSOLUTE_BODY = (
+    f'<p>See <a href="{BASE_URL}/articles/story-number-2" rel="noopener noreferrer">the story'
+    f'</a>.</p><figure><img src="{BASE_URL}/media/inline/chart.png" alt="A chart"></figure>'
+    '<p><img src="//cdn.example.org/x.png" alt=""><img src="https://images.example.org/y.jpg"'
+    ' alt=""><a href="mailto:desk@news.example">Mail</a></p>'
+    "<p>The path src=&quot;/media/z.png&quot; in text stays text.</p>"
+)
+
+
+def test_site_paths_of_the_body_become_absolute_and_other_urls_stay_as_they_are() -> None:
+    site = Site(base_url=BASE_URL + "/")
+    assert absolute_html(LINKED_BODY, site) == ABSOLUTE_BODY
+    single = "<img alt='x > y' src='/media/a.jpg'><a title=\"/x\" href=/articles/b>b</a>"
+    assert absolute_html(single, site) == (
+        f"<img alt='x > y' src='{BASE_URL}/media/a.jpg'>"
+        f'<a title="/x" href="{BASE_URL}/articles/b">b</a>'
+    )
+
+
+async def test_feeds_and_the_ninjs_api_carry_the_body_with_absolute_links_and_the_page_not(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    await publish(simple_story(1, body_html=LINKED_BODY))
+
+    feed = (await client.get("/feeds/feed.json")).json()
+    assert feed["items"][0]["content_html"] == ABSOLUTE_BODY
+    for path, content in (
+        ("/feeds/rss.xml", f"channel/item/{{{CONTENT_NS}}}encoded"),
+        ("/feeds/atom.xml", f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}content"),
+    ):
+        root = ET.fromstring((await client.get(path)).content)
+        assert root.findtext(content) == ABSOLUTE_BODY, path
+    doc = (await client.get("/v1/articles/story-number-1")).json()
+    assert doc["bodies"][0]["value"] == ABSOLUTE_BODY
+    validate(doc)
+    html = (await client.get("/articles/story-number-1")).text
+    assert '<img src="/media/inline/chart.png" alt="A chart">' in html
+    assert BASE_URL + "/media/inline" not in html
+
+
+# --- the featuremedia association as the newsroom sent it --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("associations", "uri"),
+    [
+        ({"featuremedia": {"uri": "urn:pic:keyed", "type": "picture"}}, "urn:pic:keyed"),
+        ({"featuremedia": {"guid": "tag:superdesk:pic", "type": "picture"}}, "tag:superdesk:pic"),
+        ([{"name": "featuremedia", "uri": "urn:pic:listed"}], "urn:pic:listed"),
+        ({"gallery": {"uri": "urn:pic:other"}}, f"{BASE_URL}/media/lead-1.jpg"),
+        (None, f"{BASE_URL}/media/lead-1.jpg"),
+    ],
+)
+async def test_the_featuremedia_keeps_its_uri_whether_associations_are_keyed_or_listed(
+    client: httpx.AsyncClient, publish: Publisher, associations: Any, uri: str
+) -> None:
+    ninjs = {"uri": "urn:test:story:1", "associations": associations}
+    await publish(simple_story(1, lead_image=Image(href="/media/lead-1.jpg"), ninjs=ninjs))
+    doc = (await client.get("/v1/articles/story-number-1")).json()
+    validate(doc)
+    featured = next(a for a in doc["associations"] if a["name"] == "featuremedia")
+    assert featured["uri"] == uri
+
+
+# --- packages: the first members only ----------------------------------------------------------
+
+
+def test_a_packages_members_are_looked_up_for_the_first_fifty_only() -> None:
+    stories = [simple_story(n) for n in range(1, 61)]
+    package = package_item(
+        1, [member(s, "main" if n == 0 else "sidebars") for n, s in enumerate(stories)]
+    )
+    published = PublishedArticle(
+        **package.model_dump(), url="/articles/package-number-1", published_at=BACKFILLED
+    )
+    assert package_uris([published]) == [s.uri for s in stories[:MAX_MEMBERS]]
+    assert MAX_MEMBERS == 50

@@ -493,3 +493,43 @@ async def test_the_front_author_and_subject_pages_use_the_sites_language(
         assert '<html lang="en">' in html
         assert "February 4, 2025" in Text.of(html) and "4. Februar" not in html
         assert "1 min read" in Text.of(html)
+
+
+async def test_a_package_page_resolves_its_first_fifty_members_only(
+    client: httpx.AsyncClient, publish: Publisher
+) -> None:
+    stories = [simple_story(n) for n in range(1, 61)]
+    for story in stories:
+        await publish(story)
+    await publish(
+        package_item(
+            1, [member(s, "main" if n == 1 else "sidebars") for n, s in enumerate(stories, 1)]
+        )
+    )
+    html = await page(client, "/articles/package-number-1")
+    section = html[html.index('class="package-members"') :]
+    links = re.findall(r'<a class="package-link" href="([^"]+)">', section)
+    assert links == [f"/articles/story-number-{n}" for n in range(2, 51)]
+
+
+# --- right-to-left languages -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "html_tag"),
+    [
+        ("ar", '<html lang="ar" dir="rtl">'),
+        ("he-IL", '<html lang="he-IL" dir="rtl">'),
+        ("fa", '<html lang="fa" dir="rtl">'),
+        ("ur-PK", '<html lang="ur-PK" dir="rtl">'),
+        ("en", '<html lang="en">'),
+        ("de-DE", '<html lang="de-DE">'),
+    ],
+)
+async def test_the_page_of_a_story_in_a_right_to_left_language_is_marked_rtl(
+    client: httpx.AsyncClient, publish: Publisher, language: str, html_tag: str
+) -> None:
+    await publish(simple_story(1, language=language))
+    html = await page(client, "/articles/story-number-1")
+    assert html_tag in html
+    assert 'dir="rtl"' not in await page(client, "/")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
 from faststream.redis import RedisBroker, TestRedisBroker
 
+from services.publish.assets import MAX_RECORDS, AssetStore, asset_handler
 from services.publish.handlers import article_handler, register_consumer
 from services.publish.store import Store
 from shared import names
-from shared.envelope import from_fields
+from shared.envelope import Envelope, from_fields
+from shared.models import Asset
 from tests.unit.publish.factories import Clock, enriched_event, simple_story
 
 
@@ -100,3 +104,36 @@ async def test_an_entry_that_is_not_an_enriched_article_is_dead_lettered(
 
     assert parked.reasons and parked.reasons[0].startswith("schema:")
     assert await store.outbox() == []
+
+
+async def test_the_same_consumer_reads_pushed_files_from_assets_stored(store: Store) -> None:
+    assets = await AssetStore.open(store.db)
+    broker = RedisBroker()
+    consumer = register_consumer(
+        broker,
+        "test",
+        asset_handler(lambda: assets),
+        lambda: ParkedEntries(),
+        stream=names.ASSETS_STORED,
+        route=(names.ASSET_STORED, Asset),
+        max_records=MAX_RECORDS,
+    )
+    assert (consumer.stream, consumer.max_records) == (names.ASSETS_STORED, MAX_RECORDS)
+    asset = Asset(
+        media_id="lead.jpg",
+        mime_type="image/jpeg",
+        size=3,
+        sha256=hashlib.sha256(b"jpg").hexdigest(),
+        content=base64.b64encode(b"jpg").decode(),
+    )
+    event = Envelope[Asset](
+        source=names.source_of(names.INGEST),
+        type=names.ASSET_STORED,
+        subject="lead.jpg",
+        data=asset,
+    )
+    async with TestRedisBroker(broker) as br:
+        await br.publish(event.to_fields(), stream=names.ASSETS_STORED)
+
+    row = await store.db.fetchone("SELECT content FROM assets WHERE media_id = 'lead.jpg'")
+    assert row is not None and bytes(row[0]) == b"jpg"
