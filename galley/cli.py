@@ -1,17 +1,17 @@
 """The `galley` command: run the pipeline and operate it.
 
-    galley up [--data-dir DIR] [--replicas N]   start Redis (embedded) and every service
-    galley schema [OUTDIR]                      export a JSON Schema per event type
-    galley status                               streams, groups, lag, pending, dead letters, health
-    galley dlq list|show|retry|purge            inspect and replay dead-lettered entries
-    galley trace URI                            every hop of one article, with durations
-    galley replay [--from-start] [--no-follow]  every published article (current version), then live
-    galley evaluate CORPUS.jsonl                related-links quality and cost (docs/enrichment.md)
-    galley check-ninjs PATH...                  how ingest reads real ninjs documents (any dialect)
-    galley asyncapi                             AsyncAPI 3.0 document of every stream, on stdout
-    galley ops-page [--port 8005]               the ops page: pipeline picture, counts, traces
-    galley chaos [--n 500]                      fault-injection suite (docs/RELIABILITY.md)
-    galley bench                                throughput and latency (docs/PERFORMANCE.md)
+galley up [--data-dir DIR] [--replicas N]   start Redis (embedded) and every service
+galley schema [OUTDIR]                      export a JSON Schema per event type
+galley status                               streams, groups, lag, pending, dead letters, health
+galley dlq list|show|retry|purge            inspect and replay dead-lettered entries
+galley trace URI                            every hop of one article, with durations
+galley replay [--from-start] [--no-follow]  every published article (current version), then live
+galley evaluate CORPUS.jsonl                related-links quality and cost (docs/enrichment.md)
+galley check-ninjs PATH...                  how ingest reads real ninjs documents (any dialect)
+galley asyncapi                             AsyncAPI 3.0 document of every stream, on stdout
+galley ops-page [--port 8005]               the ops page: pipeline picture, counts, traces
+galley chaos [--n 500]                      fault-injection suite (docs/RELIABILITY.md)
+galley bench                                throughput and latency (docs/PERFORMANCE.md)
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from galley.supervisor import Pipeline
 
 def cmd_up(args: argparse.Namespace) -> int:
     redis_url = os.environ.get("REDIS_URL") or None
-    pipeline = Pipeline(Path(args.data_dir), redis_url=redis_url, redis_port=args.redis_port,
-                        replicas=args.replicas)
+    pipeline = Pipeline(
+        Path(args.data_dir), redis_url=redis_url, redis_port=args.redis_port, replicas=args.replicas
+    )
     stop = False
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -47,14 +48,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     if pipeline.wait_healthy(timeout=args.start_timeout):
         for p in pipeline.procs:
             print(f"galley: {p.label:<14} http://127.0.0.1:{p.port}", flush=True)
-        print(f"galley: data in {pipeline.data_dir}; logs in {pipeline.data_dir / 'logs'}",
-              flush=True)
-        print("galley: ready. Reader site: http://127.0.0.1:"
-              f"{next(p.port for p in pipeline.procs if p.name == 'publish')}/  (Ctrl-C stops)",
-              flush=True)
+        print(
+            f"galley: data in {pipeline.data_dir}; logs in {pipeline.data_dir / 'logs'}", flush=True
+        )
+        print(
+            "galley: ready. Reader site: http://127.0.0.1:"
+            f"{next(p.port for p in pipeline.procs if p.name == 'publish')}/  (Ctrl-C stops)",
+            flush=True,
+        )
     else:
-        print("galley: some services are not healthy yet; see the logs", file=sys.stderr,
-              flush=True)
+        print(
+            "galley: some services are not healthy yet; see the logs", file=sys.stderr, flush=True
+        )
     try:
         while not stop:
             pipeline.supervise_once()
@@ -104,8 +109,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         for g in st.groups:
             age = f"{g.oldest_pending_age_s:.1f}s" if g.oldest_pending_age_s is not None else "-"
             consumers = ", ".join(f"{c['name']} ({c['pending']})" for c in g.consumers) or "-"
-            streams.add_row(name, str(st.length), g.name, str(g.lag), str(g.pending), age,
-                            consumers)
+            streams.add_row(
+                name, str(st.length), g.name, str(g.lag), str(g.pending), age, consumers
+            )
     console.print(streams)
     dlq = Table(title="dead letters")
     dlq.add_column("stream")
@@ -116,8 +122,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     health = Table(title="services")
     health.add_column("service")
     health.add_column("health")
-    ports = {f"{name}#{r}" if r else name: port + 100 * r
-             for name, port in _ports().items() for r in range(args.replicas)}
+    ports = {
+        f"{name}#{r}" if r else name: port + 100 * r
+        for name, port in _ports().items()
+        for r in range(args.replicas)
+    }
     for service, state in ops.service_health(ports).items():
         health.add_row(service, state)
     console.print(health)
@@ -132,8 +141,11 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 
     client = _redis(args)
     console = Console()
-    streams = ([names_dlq(args.service)] if getattr(args, "service", None)
-               else ops.dead_letter_streams(client))
+    streams = (
+        [names_dlq(args.service)]
+        if getattr(args, "service", None)
+        else ops.dead_letter_streams(client)
+    )
     if args.action == "list":
         table = Table(title="dead letters")
         for col in ("entry", "dlq", "from stream", "type", "subject", "reason"):
@@ -141,8 +153,14 @@ def cmd_dlq(args: argparse.Namespace) -> int:
         for stream in streams:
             for letter in ops.list_dead_letters(client, stream, count=args.count):
                 f = letter.fields
-                table.add_row(letter.id, stream, letter.origin, f.get("type", ""),
-                              f.get("subject", ""), letter.reason)
+                table.add_row(
+                    letter.id,
+                    stream,
+                    letter.origin,
+                    f.get("type", ""),
+                    f.get("subject", ""),
+                    letter.reason,
+                )
         console.print(table)
         return 0
     if args.action == "purge":
@@ -170,15 +188,17 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     if args.action == "retry" and len(letters) > 1:
         from rich.progress import track
 
-        for letter in track(letters, description="retrying dead letters",
-                            console=Console(stderr=True)):
+        for letter in track(
+            letters, description="retrying dead letters", console=Console(stderr=True)
+        ):
             ops.retry_dead_letter(client, letter)
         console.print(f"{len(letters)} dead letters put back on their streams")
         return 0
     for letter in letters:
         if args.action == "show":
-            console.print_json(json.dumps({"entry": letter.id, "dlq": letter.stream,
-                                           "fields": letter.fields}))
+            console.print_json(
+                json.dumps({"entry": letter.id, "dlq": letter.stream, "fields": letter.fields})
+            )
         else:
             new_id = ops.retry_dead_letter(client, letter)
             console.print(f"{letter.id} -> {letter.origin} as {new_id}")
@@ -197,8 +217,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     from galley import ops
 
-    hops, source = ops.full_trace(_redis(args), args.uri, webhooks_url=args.webhooks_url,
-                                  data_dir=args.data_dir)
+    hops, source = ops.full_trace(
+        _redis(args), args.uri, webhooks_url=args.webhooks_url, data_dir=args.data_dir
+    )
     console = Console()
     if not console.is_terminal:  # piped or captured: don't wrap the table at 80 columns
         console = Console(width=200)
@@ -212,9 +233,15 @@ def cmd_trace(args: argparse.Namespace) -> int:
     for hop in hops:
         if accepted is None and hop.stream == ops.names.ARTICLES_INGESTED:
             accepted = hop.time
-        table.add_row(hop.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], hop.label, hop.type,
-                      str(hop.version or ""), f"{hop.stream} {hop.entry_id}",
-                      _ms(hop.time, previous), _ms(hop.time, accepted))
+        table.add_row(
+            hop.time.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+            hop.label,
+            hop.type,
+            str(hop.version or ""),
+            f"{hop.stream} {hop.entry_id}",
+            _ms(hop.time, previous),
+            _ms(hop.time, accepted),
+        )
         previous = hop.time
     console.print(table)
     trace_ids = sorted({h.traceparent.split("-")[1] for h in hops if h.traceparent.count("-") == 3})
@@ -259,12 +286,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         client = aioredis.from_url(args.redis_url)
         try:
             total = int(await client.xlen(names.ARTICLES_PUBLISHED)) if args.from_start else 0
-            with Progress(console=Console(stderr=True), transient=True,
-                          disable=not args.from_start) as progress:
+            with Progress(
+                console=Console(stderr=True), transient=True, disable=not args.from_start
+            ) as progress:
                 task = progress.add_task("reading history", total=total)
                 counting = _CountingRedis(client, lambda n: progress.advance(task, n))
-                stream = replay.replay(counting, from_start=args.from_start,
-                                       live=not args.no_follow)
+                stream = replay.replay(
+                    counting, from_start=args.from_start, live=not args.no_follow
+                )
                 async for entry in stream:
                     progress.update(task, completed=total, visible=False)
                     print(replay.describe(entry, args.json), flush=True)
@@ -277,16 +306,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="galley", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="galley", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module in PASSTHROUGH.items():
         sub.add_parser(name, help=f"see `python -m {module} --help`", add_help=False)
 
     up = sub.add_parser("up", help="run the whole pipeline on this machine")
     up.add_argument("--data-dir", default=os.environ.get("GALLEY_DATA_DIR", "data"))
-    up.add_argument("--redis-port", type=int, default=int(os.environ.get("GALLEY_REDIS_PORT",
-                                                                         "6380")))
+    up.add_argument(
+        "--redis-port", type=int, default=int(os.environ.get("GALLEY_REDIS_PORT", "6380"))
+    )
     up.add_argument("--replicas", type=int, default=1)
     up.add_argument("--start-timeout", type=float, default=60.0)
     up.set_defaults(func=cmd_up)
@@ -298,8 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     default_redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6380/0"
     status = sub.add_parser("status", help="streams, groups, lag, dead letters, health")
     status.add_argument("--redis-url", default=default_redis)
-    status.add_argument("--replicas", type=int, default=1,
-                        help="also check replica r at each port + 100 * r (galley up --replicas)")
+    status.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="also check replica r at each port + 100 * r (galley up --replicas)",
+    )
     status.set_defaults(func=cmd_status)
 
     dlq = sub.add_parser("dlq", help="list, show, retry or purge dead-lettered entries")
@@ -315,17 +350,25 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("trace", help="every hop of one article")
     tr.add_argument("uri")
     tr.add_argument("--redis-url", default=default_redis)
-    tr.add_argument("--webhooks-url", default="http://127.0.0.1:"
-                    f"{os.environ.get('WEBHOOKS_PORT', '8004')}",
-                    help="the webhooks service, for deliveries to subscribers")
-    tr.add_argument("--data-dir", default=os.environ.get("GALLEY_DATA_DIR", "data"),
-                    help="read webhooks.db here (read-only) when the service is down")
+    tr.add_argument(
+        "--webhooks-url",
+        default=f"http://127.0.0.1:{os.environ.get('WEBHOOKS_PORT', '8004')}",
+        help="the webhooks service, for deliveries to subscribers",
+    )
+    tr.add_argument(
+        "--data-dir",
+        default=os.environ.get("GALLEY_DATA_DIR", "data"),
+        help="read webhooks.db here (read-only) when the service is down",
+    )
     tr.set_defaults(func=cmd_trace)
 
     rp = sub.add_parser("replay", help="current version of every published article, then live")
     rp.add_argument("--redis-url", "--redis", default=default_redis)
-    rp.add_argument("--from-start", action="store_true",
-                    help="list the current version of every published article first")
+    rp.add_argument(
+        "--from-start",
+        action="store_true",
+        help="list the current version of every published article first",
+    )
     rp.add_argument("--no-follow", action="store_true", help="stop after the history")
     rp.add_argument("--json", action="store_true", help="one JSON event per line")
     rp.set_defaults(func=cmd_replay)
@@ -333,9 +376,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that own their arguments: `galley NAME ...` is `python -m galley.NAME ...`.
-PASSTHROUGH = {"evaluate": "galley.evaluate", "check-ninjs": "galley.conformance",
-               "asyncapi": "galley.asyncapi", "ops-page": "galley.opsweb.__main__",
-               "chaos": "galley.chaos.__main__", "bench": "galley.bench.run"}
+PASSTHROUGH = {
+    "evaluate": "galley.evaluate",
+    "check-ninjs": "galley.conformance",
+    "asyncapi": "galley.asyncapi",
+    "ops-page": "galley.opsweb.__main__",
+    "chaos": "galley.chaos.__main__",
+    "bench": "galley.bench.run",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

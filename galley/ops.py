@@ -80,8 +80,9 @@ def stream_status(client: sync_redis.Redis, stream: str) -> StreamStatus:
             {"name": c["name"], "pending": int(c["pending"]), "idle_ms": int(c["idle"])}
             for c in client.xinfo_consumers(stream, group)
         ]
-        status.groups.append(GroupStatus(group, _lag(client, stream, info), int(info["pending"]),
-                                         oldest, consumers))
+        status.groups.append(
+            GroupStatus(group, _lag(client, stream, info), int(info["pending"]), oldest, consumers)
+        )
     return status
 
 
@@ -93,8 +94,7 @@ def service_health(ports: dict[str, int]) -> dict[str, str]:
     out = {}
     for service, port in ports.items():
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready",
-                                        timeout=1) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as resp:
                 out[service] = "ready" if resp.status < 300 else f"HTTP {resp.status}"
         except urllib.error.HTTPError as exc:
             out[service] = f"not ready (HTTP {exc.code})"
@@ -119,8 +119,9 @@ class DeadLetter:
 
     @property
     def original_fields(self) -> dict[str, str]:
-        return {k.removeprefix("orig."): v for k, v in self.fields.items()
-                if not k.startswith("dlq.")}
+        return {
+            k.removeprefix("orig."): v for k, v in self.fields.items() if not k.startswith("dlq.")
+        }
 
 
 def list_dead_letters(client: sync_redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
@@ -171,9 +172,18 @@ def trace(client: sync_redis.Redis, uri: str, scan_count: int = 1000) -> list[Ho
                 break
             for entry_id, fields in batch:
                 if _subject_of(fields) == uri:
-                    hops.append(Hop(stream, label, entry_id, fields.get("type", ""),
-                                    _version_of(fields), entry_time(entry_id),
-                                    fields.get("id", ""), fields.get("traceparent", "")))
+                    hops.append(
+                        Hop(
+                            stream,
+                            label,
+                            entry_id,
+                            fields.get("type", ""),
+                            _version_of(fields),
+                            entry_time(entry_id),
+                            fields.get("id", ""),
+                            fields.get("traceparent", ""),
+                        )
+                    )
             last = batch[-1][0]
     hops.sort(key=lambda h: (h.time, h.entry_id))
     return hops
@@ -213,13 +223,25 @@ def delivery_hops(deliveries: list[dict[str, Any]], published: list[Hop]) -> lis
         if not when:
             continue
         state = d.get("state", "")
-        verb = {"delivered": "delivered", "pending": "delivery pending",
-                "failed": "delivery failed", "disabled": "delivery stopped"}.get(state, state)
+        verb = {
+            "delivered": "delivered",
+            "pending": "delivery pending",
+            "failed": "delivery failed",
+            "disabled": "delivery stopped",
+        }.get(state, state)
         where = d.get("url") or d.get("subscription_id", "")
         status = f" (HTTP {d['last_status']})" if d.get("last_status") else ""
-        hops.append(Hop("webhooks", f"{verb} to {where}{status}", d.get("id", ""),
-                        d.get("event_type", ""), versions.get(d.get("event_id", "")),
-                        _parse_time(when), d.get("event_id", "")))
+        hops.append(
+            Hop(
+                "webhooks",
+                f"{verb} to {where}{status}",
+                d.get("id", ""),
+                d.get("event_type", ""),
+                versions.get(d.get("event_id", "")),
+                _parse_time(when),
+                d.get("event_id", ""),
+            )
+        )
     return hops
 
 
@@ -233,8 +255,9 @@ def deliveries_over_http(base_url: str, uri: str, timeout: float = 2.0) -> list[
     subs = _get_json(f"{base_url}/v1/subscriptions", timeout)
     out = []
     for sub in subs:
-        for d in _get_json(f"{base_url}/v1/subscriptions/{sub['id']}/deliveries?limit=1000",
-                           timeout):
+        for d in _get_json(
+            f"{base_url}/v1/subscriptions/{sub['id']}/deliveries?limit=1000", timeout
+        ):
             if d.get("subject") == uri:
                 out.append({**d, "subscription_id": sub["id"], "url": sub.get("url")})
     return out
@@ -252,11 +275,14 @@ def deliveries_from_db(path: str, uri: str) -> list[dict[str, Any]]:
             " s.url, e.type AS event_type, e.subject FROM deliveries d"
             " JOIN events e ON e.event_id = d.event_id"
             " LEFT JOIN subscriptions s ON s.id = d.subscription_id"
-            " WHERE e.subject = ? ORDER BY d.seq", (uri,)).fetchall()
+            " WHERE e.subject = ? ORDER BY d.seq",
+            (uri,),
+        ).fetchall()
         out = []
         for r in rows:
-            tries = conn.execute("SELECT n, at, status FROM attempts WHERE delivery_id = ?"
-                                 " ORDER BY n", (r["id"],)).fetchall()
+            tries = conn.execute(
+                "SELECT n, at, status FROM attempts WHERE delivery_id = ? ORDER BY n", (r["id"],)
+            ).fetchall()
             out.append({**dict(r), "history": [dict(t) for t in tries]})
         return out
     finally:
@@ -268,8 +294,13 @@ def _get_json(url: str, timeout: float) -> Any:
         return json.loads(resp.read())
 
 
-def full_trace(client: sync_redis.Redis, uri: str, *, webhooks_url: str | None = None,
-               data_dir: str | None = None) -> tuple[list[Hop], str]:
+def full_trace(
+    client: sync_redis.Redis,
+    uri: str,
+    *,
+    webhooks_url: str | None = None,
+    data_dir: str | None = None,
+) -> tuple[list[Hop], str]:
     """Stream hops plus webhook deliveries, in time order, and where deliveries came from."""
     hops = trace(client, uri)
     deliveries: list[dict[str, Any]] = []

@@ -42,7 +42,9 @@ class ServiceProcess:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", f"services.{self.name}"],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def alive(self) -> bool:
@@ -72,8 +74,15 @@ def healthy(port: int) -> bool:
 class Pipeline:
     """The whole pipeline as child processes of this one."""
 
-    def __init__(self, data_dir: Path, *, redis_url: str | None, redis_port: int,
-                 replicas: int = 1, services: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        redis_url: str | None,
+        redis_port: int,
+        replicas: int = 1,
+        services: dict[str, int] | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.redis: RedisServer | None = None
         if redis_url is None:
@@ -87,11 +96,13 @@ class Pipeline:
 
     def _env(self, name: str, port: int) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "REDIS_URL": self.redis_url,
-            "GALLEY_DATA_DIR": str(self.data_dir),
-            f"{name.upper()}_PORT": str(port),
-        })
+        env.update(
+            {
+                "REDIS_URL": self.redis_url,
+                "GALLEY_DATA_DIR": str(self.data_dir),
+                f"{name.upper()}_PORT": str(port),
+            }
+        )
         # every absolute URL (pages, feeds, the answer to a post) names the site where
         # it really is: the publish port in use, unless the operator set the base URL
         publish = int(os.environ.get("PUBLISH_PORT", self.services.get("publish", 8003)))
@@ -105,8 +116,13 @@ class Pipeline:
             port = int(os.environ.get(f"{name.upper()}_PORT", base_port))
             for replica in range(self.replicas):
                 replica_port = port + 100 * replica
-                proc = ServiceProcess(name, replica_port, replica, self._env(name, replica_port),
-                                      self.data_dir / "logs" / f"{name}-{replica}.log")
+                proc = ServiceProcess(
+                    name,
+                    replica_port,
+                    replica,
+                    self._env(name, replica_port),
+                    self.data_dir / "logs" / f"{name}-{replica}.log",
+                )
                 proc.start()
                 self.procs.append(proc)
 
@@ -128,8 +144,10 @@ class Pipeline:
             if p.next_start == 0.0:
                 delay = min(30.0, 0.5 * 2 ** min(p.restarts, 6))
                 p.next_start = now + delay
-                print(f"galley: {p.label} exited; restarting in {delay:.1f}s (log: {p.log_path})",
-                      flush=True)
+                print(
+                    f"galley: {p.label} exited; restarting in {delay:.1f}s (log: {p.log_path})",
+                    flush=True,
+                )
             elif now >= p.next_start:
                 p.restarts += 1
                 p.next_start = 0.0

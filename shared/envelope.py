@@ -82,7 +82,8 @@ def fields_from_entry(raw: Mapping[Any, Any]) -> dict[str, str]:
 def typed(env: Envelope[Any], model: type[BaseModel]) -> Envelope[Any]:
     """The envelope with its `data` validated as `model` (raises pydantic's ValidationError)."""
     return Envelope[model].model_validate(  # type: ignore[valid-type]
-        {**env.model_dump(exclude={"data"}), "data": env.data})
+        {**env.model_dump(exclude={"data"}), "data": env.data}
+    )
 
 
 def from_fields(raw: Mapping[Any, Any]) -> Envelope[dict[str, Any]]:

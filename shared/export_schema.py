@@ -1,6 +1,6 @@
 """Export a JSON Schema for every event, for subscribers in other languages.
 
-    python -m shared.export_schema OUTDIR     (also: galley schema OUTDIR)
+python -m shared.export_schema OUTDIR     (also: galley schema OUTDIR)
 """
 
 from __future__ import annotations

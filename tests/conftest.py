@@ -65,8 +65,9 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
 
 
 @contextmanager
-def private_pipeline(redis_server: RedisServer, tmp_path: Path, *,
-                     without: tuple[str, ...] = ()) -> Iterator[Pipeline]:
+def private_pipeline(
+    redis_server: RedisServer, tmp_path: Path, *, without: tuple[str, ...] = ()
+) -> Iterator[Pipeline]:
     """Every service (but `without`) on free loopback ports against the test's own Redis,
     stopped and its Redis data flushed afterwards."""
     from galley.redis_server import free_port
@@ -74,8 +75,9 @@ def private_pipeline(redis_server: RedisServer, tmp_path: Path, *,
 
     ports = {name: free_port() for name in SERVICES if name not in without}
     try:
-        with running(Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0,
-                              services=ports)) as started:
+        with running(
+            Pipeline(tmp_path / "data", redis_url=redis_server.url, redis_port=0, services=ports)
+        ) as started:
             yield started
     finally:
         import redis as sync_redis
@@ -90,8 +92,11 @@ def running(pipeline: Pipeline, *, timeout: float = 60.0) -> Iterator[Pipeline]:
     pipeline.start()
     try:
         if not pipeline.wait_healthy(timeout=timeout):
-            logs = {p.label: p.log_path.read_text()[-3000:] for p in pipeline.procs
-                    if p.log_path.exists()}
+            logs = {
+                p.label: p.log_path.read_text()[-3000:]
+                for p in pipeline.procs
+                if p.log_path.exists()
+            }
             pytest.fail(f"services did not become healthy: {logs}")
         yield pipeline
     finally:

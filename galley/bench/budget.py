@@ -113,78 +113,132 @@ class Budget:
         def normalize() -> Article:
             draft = ingest.normalize(doc, source="budget")
             ingest.content_hash(doc)
-            return draft.model_copy(update={"slug": ingest.slugify(draft.headline),
-                                            "accepted_at": now})
+            return draft.model_copy(
+                update={"slug": ingest.slugify(draft.headline), "accepted_at": now}
+            )
 
         article = step(labels[1], normalize)
-        article = step(labels[2], lambda: hop(Envelope[Article](
-            source=names.source_of(names.INGEST), type=names.ARTICLE_INGESTED,
-            subject=article.uri, data=article), Article)).data
-        enriched = step(labels[3], lambda: enrichment.enrich(
-            article, directory=self.directory, index=self.index, now=now))
+        article = step(
+            labels[2],
+            lambda: hop(
+                Envelope[Article](
+                    source=names.source_of(names.INGEST),
+                    type=names.ARTICLE_INGESTED,
+                    subject=article.uri,
+                    data=article,
+                ),
+                Article,
+            ),
+        ).data
+        enriched = step(
+            labels[3],
+            lambda: enrichment.enrich(article, directory=self.directory, index=self.index, now=now),
+        )
         step(labels[4], lambda: self.index.add(enrichment.doc_of(article)))
-        enriched = step(labels[5], lambda: hop(Envelope[EnrichedArticle](
-            source=names.source_of(names.ENRICHMENT), type=names.ARTICLE_ENRICHED,
-            subject=enriched.uri, data=enriched), EnrichedArticle)).data
+        enriched = step(
+            labels[5],
+            lambda: hop(
+                Envelope[EnrichedArticle](
+                    source=names.source_of(names.ENRICHMENT),
+                    type=names.ARTICLE_ENRICHED,
+                    subject=enriched.uri,
+                    data=enriched,
+                ),
+                EnrichedArticle,
+            ),
+        ).data
         outcome = step(labels[6], lambda: publish.receive(None, enriched, now))
         payload = outcome.payload
-        step(labels[7], lambda: hop(Envelope[PublishedArticle](
-            source=names.source_of(names.PUBLISH), type=names.ARTICLE_PUBLISHED,
-            subject=payload.uri, data=payload), PublishedArticle))
+        step(
+            labels[7],
+            lambda: hop(
+                Envelope[PublishedArticle](
+                    source=names.source_of(names.PUBLISH),
+                    type=names.ARTICLE_PUBLISHED,
+                    subject=payload.uri,
+                    data=payload,
+                ),
+                PublishedArticle,
+            ),
+        )
         step(RENDER[1], lambda: self.render(payload))
         self.latest = [payload, *self.latest[:6]]
 
     def render(self, article: PublishedArticle) -> str:
         return self.env.get_template("article.html").render(
-            site=self.site, nonce="", title=article.headline, article=article,
-            related=list(article.related), latest=self.latest[:6],
-            canonical=self.site.url(article.url), json_ld=json_ld(article, self.site))
+            site=self.site,
+            nonce="",
+            title=article.headline,
+            article=article,
+            related=list(article.related),
+            latest=self.latest[:6],
+            canonical=self.site.url(article.url),
+            json_ld=json_ld(article, self.site),
+        )
 
 
-def report(timings: Timings, *, archive: int, count: int, cores: int,
-           relay: float | None, ceiling: float | None) -> str:
-    lines = [f"pipeline work per article, no I/O: {count} articles, archive of {archive}"
-             f" stories, one thread ({cores} cores on this machine)",
-             f"  {'service':<11} {'step':<46} {'median µs':>10} {'mean µs':>9}"]
+def report(
+    timings: Timings,
+    *,
+    archive: int,
+    count: int,
+    cores: int,
+    relay: float | None,
+    ceiling: float | None,
+) -> str:
+    lines = [
+        f"pipeline work per article, no I/O: {count} articles, archive of {archive}"
+        f" stories, one thread ({cores} cores on this machine)",
+        f"  {'service':<11} {'step':<46} {'median µs':>10} {'mean µs':>9}",
+    ]
     total = 0.0
     per_service: dict[str, float] = {}
     for service, label in STEPS:
         mean = timings.mean_us(label)
         total += mean
         per_service[service] = per_service.get(service, 0.0) + mean
-        lines.append(f"  {service:<11} {label:<46} {timings.median_us(label):10.0f}"
-                     f" {mean:9.0f}")
-    lines.append(f"  {'':<11} {'sum (a lower bound on the pipeline CPU)':<46} {'':>10}"
-                 f" {total:9.0f}")
+        lines.append(f"  {service:<11} {label:<46} {timings.median_us(label):10.0f} {mean:9.0f}")
+    lines.append(
+        f"  {'':<11} {'sum (a lower bound on the pipeline CPU)':<46} {'':>10} {total:9.0f}"
+    )
     service, label = RENDER
-    lines.append(f"  {service:<11} {label:<46} {timings.median_us(label):10.0f}"
-                 f" {timings.mean_us(label):9.0f}")
+    lines.append(
+        f"  {service:<11} {label:<46} {timings.median_us(label):10.0f}"
+        f" {timings.mean_us(label):9.0f}"
+    )
     lines.append("")
-    lines.append("per service: " + ", ".join(f"{s} {us:.0f} µs"
-                                             for s, us in per_service.items()))
+    lines.append("per service: " + ", ".join(f"{s} {us:.0f} µs" for s, us in per_service.items()))
     busiest = max(per_service, key=lambda s: per_service[s])
-    lines.append(f"upper bound from this work alone: {cores * 1e6 / total:.0f}/s on {cores}"
-                 f" cores; {1e6 / per_service[busiest]:.0f}/s for {busiest} on one core")
+    lines.append(
+        f"upper bound from this work alone: {cores * 1e6 / total:.0f}/s on {cores}"
+        f" cores; {1e6 / per_service[busiest]:.0f}/s for {busiest} on one core"
+    )
     floor = total
     if ceiling:
         transport = cores * 1e6 / ceiling  # the ceiling's three hops, batch 100, no work
         floor = total + transport
-        lines.append(f"plus the transport at the batched ceiling ({ceiling:.0f}/s, about"
-                     f" {transport:.0f} µs of CPU per article if it keeps every core busy):"
-                     f" {floor:.0f} µs, at most {cores * 1e6 / floor:.0f}/s")
+        lines.append(
+            f"plus the transport at the batched ceiling ({ceiling:.0f}/s, about"
+            f" {transport:.0f} µs of CPU per article if it keeps every core busy):"
+            f" {floor:.0f} µs, at most {cores * 1e6 / floor:.0f}/s"
+        )
     for name, rate in budget_targets(relay, ceiling):
         budget = cores * 1e6 / rate
-        lines.append(f"target {name} = {rate:.0f}/s: at most {budget:.0f} µs of CPU per"
-                     f" article on {cores} cores; the work alone is {total / budget:.2f}x"
-                     f" that budget, with the transport {floor / budget:.2f}x")
+        lines.append(
+            f"target {name} = {rate:.0f}/s: at most {budget:.0f} µs of CPU per"
+            f" article on {cores} cores; the work alone is {total / budget:.2f}x"
+            f" that budget, with the transport {floor / budget:.2f}x"
+        )
     backfill = sum(timings.mean_us(label) for service, label in STEPS[2:])
     count_, seconds = targets.BACKFILL_ARTICLES, targets.BACKFILL_SECONDS
     budget = cores * 1e6 / (count_ / seconds)
-    lines.append(f"backfill ({count_:,} in {seconds:.0f} s = {count_ / seconds:.0f}/s): at most"
-                 f" {budget:.0f} µs per article on {cores} cores; enrichment and publish"
-                 f" work alone at this archive size is {backfill:.0f} µs"
-                 f" ({backfill / budget:.2f}x), enrichment's share {per_service['enrichment']:.0f}"
-                 f" µs on one core ({1e6 / per_service['enrichment']:.0f}/s)")
+    lines.append(
+        f"backfill ({count_:,} in {seconds:.0f} s = {count_ / seconds:.0f}/s): at most"
+        f" {budget:.0f} µs per article on {cores} cores; enrichment and publish"
+        f" work alone at this archive size is {backfill:.0f} µs"
+        f" ({backfill / budget:.2f}x), enrichment's share {per_service['enrichment']:.0f}"
+        f" µs on one core ({1e6 / per_service['enrichment']:.0f}/s)"
+    )
     return "\n".join(lines)
 
 
@@ -194,14 +248,18 @@ def budget_targets(relay: float | None, ceiling: float | None) -> list[tuple[str
     if relay:
         found.append((f"{targets.RELAY_RATIO:g}x the naive relay", targets.RELAY_RATIO * relay))
     if ceiling:
-        found.append((f"{targets.CEILING_RATIO:g}x the batched ceiling",
-                      targets.CEILING_RATIO * ceiling))
+        found.append(
+            (f"{targets.CEILING_RATIO:g}x the batched ceiling", targets.CEILING_RATIO * ceiling)
+        )
     return found
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m galley.bench.budget", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m galley.bench.budget",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--archive", type=int, default=10_000, help="stories in the index (10000)")
     p.add_argument("--count", type=int, default=500, help="articles timed (500)")
     p.add_argument("--warmup", type=int, default=50, help="articles run first, untimed (50)")
@@ -217,8 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     budget.run(0, args.warmup, Timings())
     timings = Timings()
     budget.run(args.warmup, args.count, timings)
-    print(report(timings, archive=args.archive, count=args.count,
-                 cores=os.cpu_count() or 1, relay=args.relay, ceiling=args.ceiling))
+    print(
+        report(
+            timings,
+            archive=args.archive,
+            count=args.count,
+            cores=os.cpu_count() or 1,
+            relay=args.relay,
+            ceiling=args.ceiling,
+        )
+    )
     return 0
 
 

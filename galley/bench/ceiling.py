@@ -49,8 +49,13 @@ async def feed(url: str, stream: str, total: int) -> None:
     client = aioredis.from_url(url)
     pipe = client.pipeline(transaction=False)
     for i in range(total):
-        event = {"uri": f"urn:{stream}:{i}", "version": 1, "headline": f"Story {i}",
-                 "body": PAYLOAD, "sent": time.time()}
+        event = {
+            "uri": f"urn:{stream}:{i}",
+            "version": 1,
+            "headline": f"Story {i}",
+            "body": PAYLOAD,
+            "sent": time.time(),
+        }
         pipe.xadd(stream, {"data": json.dumps(event)})
         if len(pipe) >= 250:
             await pipe.execute()
@@ -58,8 +63,17 @@ async def feed(url: str, stream: str, total: int) -> None:
     await client.aclose()
 
 
-def run_hops(url: str, streams: tuple[str, ...], hop: Callable[..., None], args: tuple[Any, ...],
-             total: int, *, settle: float, timeout: float, join: float) -> float:
+def run_hops(
+    url: str,
+    streams: tuple[str, ...],
+    hop: Callable[..., None],
+    args: tuple[Any, ...],
+    total: int,
+    *,
+    settle: float,
+    timeout: float,
+    join: float,
+) -> float:
     """One process per hop (`hop(url, source, target, total, *args)`), each reading its
     source stream in group `hop-<source>` (created at 0 first, so nothing is skipped);
     returns articles per second from the first append to the last arrival."""
@@ -68,8 +82,10 @@ def run_hops(url: str, streams: tuple[str, ...], hop: Callable[..., None], args:
     for source in streams[:-1]:
         sync.xgroup_create(source, f"hop-{source}", id="0", mkstream=True)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=hop, args=(url, streams[i], streams[i + 1], total, *args))
-             for i in range(len(streams) - 1)]
+    procs = [
+        ctx.Process(target=hop, args=(url, streams[i], streams[i + 1], total, *args))
+        for i in range(len(streams) - 1)
+    ]
     for proc in procs:
         proc.start()
     time.sleep(settle)  # let every hop start and block on its read

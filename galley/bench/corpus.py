@@ -17,10 +17,55 @@ from shared import names
 from shared.envelope import Envelope
 from shared.models import Article
 
-SYLLABLES = ("ka", "lo", "mer", "tis", "an", "dru", "vel", "son", "pra", "ni", "gor", "est",
-             "ul", "bri", "ten", "ma", "ros", "chi", "de", "fal", "quo", "ren", "sa", "tor")
-COMMON = ("the", "a", "of", "and", "in", "to", "said", "on", "for", "with", "after", "that",
-          "was", "by", "from", "officials", "report", "week", "city", "government", "people")
+SYLLABLES = (
+    "ka",
+    "lo",
+    "mer",
+    "tis",
+    "an",
+    "dru",
+    "vel",
+    "son",
+    "pra",
+    "ni",
+    "gor",
+    "est",
+    "ul",
+    "bri",
+    "ten",
+    "ma",
+    "ros",
+    "chi",
+    "de",
+    "fal",
+    "quo",
+    "ren",
+    "sa",
+    "tor",
+)
+COMMON = (
+    "the",
+    "a",
+    "of",
+    "and",
+    "in",
+    "to",
+    "said",
+    "on",
+    "for",
+    "with",
+    "after",
+    "that",
+    "was",
+    "by",
+    "from",
+    "officials",
+    "report",
+    "week",
+    "city",
+    "government",
+    "people",
+)
 SUBJECTS = ("Politics", "Economy", "Health", "Climate", "Sport", "Culture", "Science", "World")
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -44,13 +89,19 @@ class Newsroom:
         self.general = tuple(_word(rng) for _ in range(3000))
         self.topics = tuple(
             Topic(tuple(_word(rng) for _ in range(words_per_topic)), rng.choice(SUBJECTS))
-            for _ in range(topics))
+            for _ in range(topics)
+        )
         self.authors = tuple(f"{_word(rng).title()} {_word(rng).title()}" for _ in range(60))
 
     def _sentence(self, rng: random.Random, topic: Topic) -> str:
-        words = [rng.choice(topic.words) if rng.random() < 0.3 else
-                 rng.choice(COMMON) if rng.random() < 0.5 else rng.choice(self.general)
-                 for _ in range(rng.randint(10, 20))]
+        words = [
+            rng.choice(topic.words)
+            if rng.random() < 0.3
+            else rng.choice(COMMON)
+            if rng.random() < 0.5
+            else rng.choice(self.general)
+            for _ in range(rng.randint(10, 20))
+        ]
         return " ".join(words).capitalize() + "."
 
     def story(self, i: int, prefix: str = "bench") -> dict[str, Any]:
@@ -73,13 +124,24 @@ class Newsroom:
         s = self.story(i, prefix)
         when = s["when"].isoformat()
         return {
-            "uri": s["uri"], "type": "text", "version": "1", "pubstatus": "usable",
-            "language": "en", "firstcreated": when, "versioncreated": when,
+            "uri": s["uri"],
+            "type": "text",
+            "version": "1",
+            "pubstatus": "usable",
+            "language": "en",
+            "firstcreated": when,
+            "versioncreated": when,
             "headlines": [{"role": "main", "value": s["headline"]}],
-            "by": s["byline"], "people": [{"name": s["byline"], "rel": "author"}],
+            "by": s["byline"],
+            "people": [{"name": s["byline"], "rel": "author"}],
             "subjects": [{"name": s["subject"]}],
-            "bodies": [{"role": "main", "contenttype": "text/html",
-                        "value": "".join(f"<p>{p}</p>" for p in s["paragraphs"])}],
+            "bodies": [
+                {
+                    "role": "main",
+                    "contenttype": "text/html",
+                    "value": "".join(f"<p>{p}</p>" for p in s["paragraphs"]),
+                }
+            ],
         }
 
     def article(self, i: int, prefix: str = "archive") -> Article:
@@ -88,26 +150,41 @@ class Newsroom:
         text = "\n\n".join(s["paragraphs"])
         words = len(text.split())
         return Article(
-            uri=s["uri"], version=1, slug=f"{prefix}-{i}", source="bench", language="en",
-            headline=s["headline"], byline=s["byline"], author_names=[s["byline"]],
-            subjects=[s["subject"]], body_html="".join(f"<p>{p}</p>" for p in s["paragraphs"]),
-            body_text=text, word_count=words, reading_minutes=max(1, -(-words // 230)),
-            firstcreated=s["when"], versioncreated=s["when"],
+            uri=s["uri"],
+            version=1,
+            slug=f"{prefix}-{i}",
+            source="bench",
+            language="en",
+            headline=s["headline"],
+            byline=s["byline"],
+            author_names=[s["byline"]],
+            subjects=[s["subject"]],
+            body_html="".join(f"<p>{p}</p>" for p in s["paragraphs"]),
+            body_text=text,
+            word_count=words,
+            reading_minutes=max(1, -(-words // 230)),
+            firstcreated=s["when"],
+            versioncreated=s["when"],
         )
 
 
 def submitted_fields(newsroom: Newsroom, i: int, prefix: str = "bench") -> dict[str, str]:
     """An `article.submitted` entry for the newsroom.submissions input stream."""
     doc = newsroom.ninjs(i, prefix)
-    return Envelope[dict[str, Any]](source="/galley/bench", type=names.ARTICLE_SUBMITTED,
-                                    subject=doc["uri"], data=doc).to_fields()
+    return Envelope[dict[str, Any]](
+        source="/galley/bench", type=names.ARTICLE_SUBMITTED, subject=doc["uri"], data=doc
+    ).to_fields()
 
 
 def ingested_fields(newsroom: Newsroom, i: int, prefix: str = "archive") -> dict[str, str]:
     """An `article.ingested` entry, as ingest's outbox would write it."""
     article = newsroom.article(i, prefix)
-    return Envelope[Article](source=names.source_of(names.INGEST), type=names.ARTICLE_INGESTED,
-                             subject=article.uri, data=article).to_fields()
+    return Envelope[Article](
+        source=names.source_of(names.INGEST),
+        type=names.ARTICLE_INGESTED,
+        subject=article.uri,
+        data=article,
+    ).to_fields()
 
 
 def uris(prefix: str, start: int, stop: int) -> Iterator[str]:

@@ -28,8 +28,7 @@ def entry_ms(entry_id: str) -> int:
     return int(entry_id.split("-", 1)[0])
 
 
-def first_seen(entries: Iterable[tuple[str, Mapping[str, str]]],
-               uris: set[str]) -> dict[str, int]:
+def first_seen(entries: Iterable[tuple[str, Mapping[str, str]]], uris: set[str]) -> dict[str, int]:
     """uri -> ms of its first entry among `entries` (id, fields with 'subject')."""
     seen: dict[str, int] = {}
     for entry_id, fields in entries:
@@ -39,22 +38,28 @@ def first_seen(entries: Iterable[tuple[str, Mapping[str, str]]],
     return seen
 
 
-def hop_table(stamps: Mapping[str, Mapping[str, int]],
-              uris: set[str]) -> dict[str, dict[str, float]]:
+def hop_table(
+    stamps: Mapping[str, Mapping[str, int]], uris: set[str]
+) -> dict[str, dict[str, float]]:
     """Per hop: p50/p95/p99/max in ms over the uris seen on both of its streams."""
     table: dict[str, dict[str, float]] = {}
     for label, src, dst in HOPS:
         a, b = stamps.get(src, {}), stamps.get(dst, {})
         gaps = [float(b[u] - a[u]) for u in uris if u in a and u in b]
         if gaps:
-            table[label] = {"n": float(len(gaps)), "p50": percentile(gaps, 50),
-                            "p95": percentile(gaps, 95), "p99": percentile(gaps, 99),
-                            "max": max(gaps)}
+            table[label] = {
+                "n": float(len(gaps)),
+                "p50": percentile(gaps, 50),
+                "p95": percentile(gaps, 95),
+                "p99": percentile(gaps, 99),
+                "max": max(gaps),
+            }
     return table
 
 
-async def collect(redis: Any, uris: set[str], since_ms: int,
-                  chunk: int = 500) -> dict[str, dict[str, int]]:
+async def collect(
+    redis: Any, uris: set[str], since_ms: int, chunk: int = 500
+) -> dict[str, dict[str, int]]:
     """Read each hop stream from `since_ms` on and stamp the given uris."""
     stamps: dict[str, dict[str, int]] = {}
     streams = {s for _, src, dst in HOPS for s in (src, dst)}
@@ -65,8 +70,7 @@ async def collect(redis: Any, uris: set[str], since_ms: int,
             batch = await redis.xrange(stream, min=start, max="+", count=chunk)
             if not batch:
                 break
-            decoded = [(i.decode(), {"subject": f.get(b"subject", b"").decode()})
-                       for i, f in batch]
+            decoded = [(i.decode(), {"subject": f.get(b"subject", b"").decode()}) for i, f in batch]
             for uri, ms in first_seen(decoded, uris).items():
                 found.setdefault(uri, ms)
             last = decoded[-1][0]

@@ -28,8 +28,11 @@ class Watcher:
         self._stopping = False
 
     async def start(self) -> None:
-        info = await self.redis.xinfo_stream(names.ARTICLES_PUBLISHED) if await self.redis.exists(
-            names.ARTICLES_PUBLISHED) else None
+        info = (
+            await self.redis.xinfo_stream(names.ARTICLES_PUBLISHED)
+            if await self.redis.exists(names.ARTICLES_PUBLISHED)
+            else None
+        )
         self.last_id = info["last-generated-id"].decode() if info else "0-0"
         self._task = asyncio.create_task(self._run(), name="bench-watcher")
 
@@ -44,8 +47,9 @@ class Watcher:
 
     async def _run(self) -> None:
         while not self._stopping:
-            reply = await self.redis.xread({names.ARTICLES_PUBLISHED: self.last_id},
-                                           count=1000, block=200)
+            reply = await self.redis.xread(
+                {names.ARTICLES_PUBLISHED: self.last_id}, count=1000, block=200
+            )
             now = time.perf_counter()
             for _stream, entries in reply or ():
                 for entry_id, fields in entries:
@@ -69,8 +73,13 @@ class Watcher:
         return self.ledger.done
 
 
-async def offer_burst(redis: aioredis.Redis, ledger: Ledger, stream: str,
-                      entries: Iterable[tuple[str, dict[str, str]]], chunk: int = 200) -> None:
+async def offer_burst(
+    redis: aioredis.Redis,
+    ledger: Ledger,
+    stream: str,
+    entries: Iterable[tuple[str, dict[str, str]]],
+    chunk: int = 200,
+) -> None:
     """Append entries as fast as Redis takes them (pipelined).
 
     Each entry is offered (its clock starts) when its chunk is sent, before the reply
@@ -96,8 +105,14 @@ async def _send(pipe: Any, ledger: Ledger, uris: list[str]) -> None:
     await pipe.execute()
 
 
-async def offer_paced(redis: aioredis.Redis, ledger: Ledger, stream: str, rate: float,
-                      duration: float, make: Callable[[int], tuple[str, dict[str, Any]]]) -> int:
+async def offer_paced(
+    redis: aioredis.Redis,
+    ledger: Ledger,
+    stream: str,
+    rate: float,
+    duration: float,
+    make: Callable[[int], tuple[str, dict[str, Any]]],
+) -> int:
     """Open loop: article i is due at start + i/rate whatever the pipeline does; latency is
     counted from the due time, so a stalled pipeline cannot hide its queueing delay."""
     total = int(rate * duration)

@@ -1,6 +1,6 @@
 """PNG plots for docs/PERFORMANCE.md, from a bench JSON file and `galley evaluate` output.
 
-    python -m galley.bench.plots BENCH_JSON EVALUATE_TXT OUT_DIR
+python -m galley.bench.plots BENCH_JSON EVALUATE_TXT OUT_DIR
 """
 
 from __future__ import annotations
@@ -31,11 +31,21 @@ def latency_plot(bench: dict[str, Any], out: Path) -> None:
     for load in loads:
         figures = bench["latency"][load]
         if figures["p99_ms"] is None:  # some never published within the bound
-            ax.annotate(f"{load}/s: overloaded,\n{figures['published']}/{figures['offered']}"
-                        " published\nwithin the bound", xy=(int(load), 0.5),
-                        xycoords=("data", "axes fraction"), ha="right", fontsize=8)
-    ax.axhline(targets.P99_MS_AT_100, color="grey", linestyle="--", linewidth=1,
-               label=f"p99 goal at 100/s ({targets.P99_MS_AT_100:g} ms)")
+            ax.annotate(
+                f"{load}/s: overloaded,\n{figures['published']}/{figures['offered']}"
+                " published\nwithin the bound",
+                xy=(int(load), 0.5),
+                xycoords=("data", "axes fraction"),
+                ha="right",
+                fontsize=8,
+            )
+    ax.axhline(
+        targets.P99_MS_AT_100,
+        color="grey",
+        linestyle="--",
+        linewidth=1,
+        label=f"p99 goal at 100/s ({targets.P99_MS_AT_100:g} ms)",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(xs, [str(x) for x in xs])

@@ -54,14 +54,17 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    return {"nproc": str(os.cpu_count()), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _subprocess_rate(cmd: list[str], key: str, log: Path, timeout: float = 300) -> float:
     with open(log, "ab") as out:
-        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, timeout=timeout,
-                              check=False)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, timeout=timeout, check=False)
     found = re.search(rf"{key}=([0-9.]+)", done.stdout.decode())
     return float(found.group(1)) if found else math.nan
 
@@ -74,13 +77,17 @@ def transport(url: str, args: argparse.Namespace, logs: Path) -> dict[str, float
         base = [sys.executable, "-m", "galley.bench.ceiling", url]
     key = "ceiling_articles_per_s"
     out = {
-        "ceiling_batch100": _subprocess_rate([*base, str(args.ceiling_n), "100"], key,
-                                             logs / "ceiling.log"),
-        "ceiling_batch1": _subprocess_rate([*base, str(args.ceiling_n // 4), "1"], key,
-                                           logs / "ceiling.log"),
+        "ceiling_batch100": _subprocess_rate(
+            [*base, str(args.ceiling_n), "100"], key, logs / "ceiling.log"
+        ),
+        "ceiling_batch1": _subprocess_rate(
+            [*base, str(args.ceiling_n // 4), "1"], key, logs / "ceiling.log"
+        ),
         "naive_relay": _subprocess_rate(
             [sys.executable, "-m", "galley.bench.relay", url, str(args.relay_n)],
-            "relay_articles_per_s", logs / "relay.log"),
+            "relay_articles_per_s",
+            logs / "relay.log",
+        ),
     }
     return out
 
@@ -88,15 +95,21 @@ def transport(url: str, args: argparse.Namespace, logs: Path) -> dict[str, float
 def budget(args: argparse.Namespace, transport: dict[str, float], logs: Path) -> str:
     """The work-only lower bound (galley.bench.budget) against this run's transport figures,
     in a process of its own while the services are idle."""
-    cmd = [sys.executable, "-m", "galley.bench.budget", "--archive", str(args.archive),
-           "--count", str(100 if args.quick else 500)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "galley.bench.budget",
+        "--archive",
+        str(args.archive),
+        "--count",
+        str(100 if args.quick else 500),
+    ]
     for flag, key in (("--relay", "naive_relay"), ("--ceiling", "ceiling_batch100")):
         if math.isfinite(transport.get(key, math.nan)):
             cmd += [flag, f"{transport[key]:.1f}"]
     with open(logs / "budget.log", "ab") as out:
         try:
-            done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, timeout=900,
-                                  check=False)
+            done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=out, timeout=900, check=False)
         except subprocess.TimeoutExpired:
             return "(the work-only budget did not finish in 900 s; the other figures stand)"
     return done.stdout.decode().rstrip() or f"(budget failed; see {logs / 'budget.log'})"
@@ -146,8 +159,9 @@ async def compact_aof(redis: aioredis.Redis, timeout: float = 180.0) -> None:
 
 
 @asynccontextmanager
-async def timed_phase(redis: aioredis.Redis, redis_log: Path | None,
-                      rewrites: dict[str, int], name: str) -> AsyncIterator[None]:
+async def timed_phase(
+    redis: aioredis.Redis, redis_log: Path | None, rewrites: dict[str, int], name: str
+) -> AsyncIterator[None]:
     """A timed phase: it starts on a freshly rewritten AOF (`compact_aof`), and the AOF
     rewrites Redis starts during it are recorded under `name`."""
     await compact_aof(redis)
@@ -156,8 +170,9 @@ async def timed_phase(redis: aioredis.Redis, redis_log: Path | None,
     rewrites[name] = rewrites_since(before, redis_log)
 
 
-async def measure(url: str, args: argparse.Namespace, results: Results,
-                  redis_log: Path | None = None) -> None:
+async def measure(
+    url: str, args: argparse.Namespace, results: Results, redis_log: Path | None = None
+) -> None:
     redis = aioredis.from_url(url)
     room = Newsroom(seed=args.seed)
     watcher = Watcher(redis)
@@ -165,9 +180,15 @@ async def measure(url: str, args: argparse.Namespace, results: Results,
     try:
         # 1. the archive, straight onto articles.ingested (enrichment + publish only)
         say(f"preloading {args.archive} archived articles ...")
-        await offer_burst(redis, watcher.ledger, names.ARTICLES_INGESTED,
-                          ((f"urn:galley:archive:{i}", ingested_fields(room, i, "archive"))
-                           for i in range(args.archive)))
+        await offer_burst(
+            redis,
+            watcher.ledger,
+            names.ARTICLES_INGESTED,
+            (
+                (f"urn:galley:archive:{i}", ingested_fields(room, i, "archive"))
+                for i in range(args.archive)
+            ),
+        )
         await watcher.drain(args.archive / 10 + 120)
         results.preload = _burst_figures(watcher)
         say(f"  {results.preload}")
@@ -175,8 +196,9 @@ async def measure(url: str, args: argparse.Namespace, results: Results,
         # 2. highest sustained throughput: a burst at ingest's input stream
         say(f"throughput: burst of {args.burst} submissions ...")
         watcher.ledger = type(watcher.ledger)()
-        entries = [(f"urn:galley:burst:{i}", submitted_fields(room, i, "burst"))
-                   for i in range(args.burst)]
+        entries = [
+            (f"urn:galley:burst:{i}", submitted_fields(room, i, "burst")) for i in range(args.burst)
+        ]
         async with timed_phase(redis, redis_log, results.aof_rewrites, "burst"):
             await offer_burst(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, entries)
             await watcher.drain(args.burst / 20 + 60)
@@ -188,13 +210,21 @@ async def measure(url: str, args: argparse.Namespace, results: Results,
             prefix = f"load{rate}"
             total = int(rate * args.duration)
             say(f"latency at {rate}/s for {args.duration}s ({total} articles) ...")
-            made = [(f"urn:galley:{prefix}:{i}", submitted_fields(room, i, prefix))
-                    for i in range(total)]
+            made = [
+                (f"urn:galley:{prefix}:{i}", submitted_fields(room, i, prefix))
+                for i in range(total)
+            ]
             watcher.ledger = type(watcher.ledger)()
             async with timed_phase(redis, redis_log, results.aof_rewrites, str(rate)):
                 seconds, _micros = await redis.time()
-                await offer_paced(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, rate,
-                                  args.duration, made.__getitem__)
+                await offer_paced(
+                    redis,
+                    watcher.ledger,
+                    names.NEWSROOM_SUBMISSIONS,
+                    rate,
+                    args.duration,
+                    made.__getitem__,
+                )
                 await watcher.drain(args.drain)
             results.latency[rate] = summarize(watcher.ledger.latencies())
             say(f"  {results.latency[rate]}")
@@ -208,10 +238,15 @@ async def measure(url: str, args: argparse.Namespace, results: Results,
             say(f"backfill of {args.backfill} archived articles (bound {args.backfill_timeout}s)")
             watcher.ledger = type(watcher.ledger)()
             async with timed_phase(redis, redis_log, results.aof_rewrites, "backfill"):
-                await offer_burst(redis, watcher.ledger, names.ARTICLES_INGESTED,
-                                  ((f"urn:galley:backfill:{i}",
-                                    ingested_fields(room, i, "backfill"))
-                                   for i in range(args.archive, args.archive + args.backfill)))
+                await offer_burst(
+                    redis,
+                    watcher.ledger,
+                    names.ARTICLES_INGESTED,
+                    (
+                        (f"urn:galley:backfill:{i}", ingested_fields(room, i, "backfill"))
+                        for i in range(args.archive, args.archive + args.backfill)
+                    ),
+                )
                 offered_at = time.perf_counter()
                 finished = await watcher.drain(args.backfill_timeout)
             results.backfill = _burst_figures(watcher)
@@ -235,10 +270,15 @@ def _burst_figures(watcher: Watcher) -> dict[str, float]:
     if not ledger.received:
         return {"offered": len(ledger.sent), "published": 0}
     start, end = ledger.span()
-    return {"offered": len(ledger.sent), "published": len(ledger.received),
-            "seconds": end - start, "per_s": ledger.throughput(),
-            "steady_per_s": ledger.steady_throughput(), "strangers": ledger.strangers,
-            "duplicates": ledger.duplicates}
+    return {
+        "offered": len(ledger.sent),
+        "published": len(ledger.received),
+        "seconds": end - start,
+        "per_s": ledger.throughput(),
+        "steady_per_s": ledger.steady_throughput(),
+        "strangers": ledger.strangers,
+        "duplicates": ledger.duplicates,
+    }
 
 
 def run(args: argparse.Namespace) -> Results:
@@ -272,9 +312,12 @@ def run(args: argparse.Namespace) -> Results:
 
 def report(results: Results, args: argparse.Namespace) -> str:
     m = results.machine
-    lines = [f"galley bench — {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}",
-             "input: newsroom.submissions (XADD article.submitted); output: articles.published"
-             " (XREAD, receive time)", ""]
+    lines = [
+        f"galley bench — {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}",
+        "input: newsroom.submissions (XADD article.submitted); output: articles.published"
+        " (XREAD, receive time)",
+        "",
+    ]
 
     def row(label: str, value: str) -> None:
         lines.append(f"  {label:<46} {value}")
@@ -282,9 +325,11 @@ def report(results: Results, args: argparse.Namespace) -> str:
     def rate(figures: dict[str, float]) -> str:
         if not figures.get("published"):
             return "nothing published"
-        return (f"{figures['per_s']:8.1f}/s  (steady {figures['steady_per_s']:.1f}/s,"
-                f" {int(figures['published'])}/{int(figures['offered'])} in"
-                f" {figures['seconds']:.1f} s)")
+        return (
+            f"{figures['per_s']:8.1f}/s  (steady {figures['steady_per_s']:.1f}/s,"
+            f" {int(figures['published'])}/{int(figures['offered'])} in"
+            f" {figures['seconds']:.1f} s)"
+        )
 
     lines.append("throughput")
     row(f"archive preload ({args.archive}, enrichment+publish)", rate(results.preload))
@@ -296,49 +341,69 @@ def report(results: Results, args: argparse.Namespace) -> str:
         row("naive FastStream relay (3 hops, no work)", f"{t['naive_relay']:8.1f}/s")
         galley = results.throughput.get("steady_per_s", math.nan)
         lines.append("ratios (steady end-to-end throughput)")
-        row("galley / naive relay", f"{ratio(galley, t['naive_relay']):8.2f}x"
-            f"  (target >= {targets.RELAY_RATIO:g})")
-        row("galley / batched ceiling", f"{ratio(galley, t['ceiling_batch100']):8.2f}x"
-            f"  (target >= {targets.CEILING_RATIO:g})")
+        row(
+            "galley / naive relay",
+            f"{ratio(galley, t['naive_relay']):8.2f}x  (target >= {targets.RELAY_RATIO:g})",
+        )
+        row(
+            "galley / batched ceiling",
+            f"{ratio(galley, t['ceiling_batch100']):8.2f}x  (target >= {targets.CEILING_RATIO:g})",
+        )
     lines.append("")
-    lines.append(f"latency, open loop, {args.duration:g} s per load (ms; inf = not published"
-                 f" within {args.drain:g} s after the load ended)")
-    lines.append(f"  {'offered/s':>10} {'published':>12} {'p50':>9} {'p95':>9} {'p99':>9}"
-                 f" {'max':>9}")
+    lines.append(
+        f"latency, open loop, {args.duration:g} s per load (ms; inf = not published"
+        f" within {args.drain:g} s after the load ended)"
+    )
+    lines.append(
+        f"  {'offered/s':>10} {'published':>12} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}"
+    )
     for load, s in results.latency.items():
-        lines.append(f"  {load:>10} {s.published:>6}/{s.offered:<5} {s.p50_ms:9.1f}"
-                     f" {s.p95_ms:9.1f} {s.p99_ms:9.1f} {s.max_ms:9.1f}")
+        lines.append(
+            f"  {load:>10} {s.published:>6}/{s.offered:<5} {s.p50_ms:9.1f}"
+            f" {s.p95_ms:9.1f} {s.p99_ms:9.1f} {s.max_ms:9.1f}"
+        )
     if results.hops:
         lines.append("")
-        lines.append("where the latency goes: ms between an article's entries on consecutive"
-                     " streams (Redis entry ids)")
-        lines.append(f"  {'offered/s':>10} {'hop':<11} {'p50':>7} {'p95':>7} {'p99':>7}"
-                     f" {'max':>7}")
+        lines.append(
+            "where the latency goes: ms between an article's entries on consecutive"
+            " streams (Redis entry ids)"
+        )
+        lines.append(f"  {'offered/s':>10} {'hop':<11} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}")
         for load, table in results.hops.items():
             for label, h in table.items():
-                lines.append(f"  {load:>10} {label:<11} {h['p50']:7.1f} {h['p95']:7.1f}"
-                             f" {h['p99']:7.1f} {h['max']:7.1f}")
+                lines.append(
+                    f"  {load:>10} {label:<11} {h['p50']:7.1f} {h['p95']:7.1f}"
+                    f" {h['p99']:7.1f} {h['max']:7.1f}"
+                )
     if results.backfill:
         b = results.backfill
         goal = f"  (target <= {targets.BACKFILL_SECONDS:g} s)"
         lines.append("")
-        lines.append("backfill (article.ingested written straight to articles.ingested;"
-                     " time to the last article.published)")
+        lines.append(
+            "backfill (article.ingested written straight to articles.ingested;"
+            " time to the last article.published)"
+        )
         row(f"{args.backfill} archived articles", rate(b))
         if b.get("published"):
             if b.get("finished"):
                 row("time for all", f"{b['seconds']:8.1f} s{goal}")
             else:
-                row("time for all", f"unfinished within {args.backfill_timeout:g} s; at"
-                    f" {b['per_s']:.0f}/s all would take {args.backfill / b['per_s']:.0f} s"
-                    + goal)
+                row(
+                    "time for all",
+                    f"unfinished within {args.backfill_timeout:g} s; at"
+                    f" {b['per_s']:.0f}/s all would take {args.backfill / b['per_s']:.0f} s" + goal,
+                )
     if results.aof_rewrites:
         lines.append("")
-        lines.append("Redis AOF rewrites during each phase (every phase starts on a freshly"
-                     " rewritten file): " + ", ".join(
-                         f"{phase if not phase.isdigit() else phase + '/s'}"
-                         f" {count if count >= 0 else 'unknown'}"
-                         for phase, count in results.aof_rewrites.items()))
+        lines.append(
+            "Redis AOF rewrites during each phase (every phase starts on a freshly"
+            " rewritten file): "
+            + ", ".join(
+                f"{phase if not phase.isdigit() else phase + '/s'}"
+                f" {count if count >= 0 else 'unknown'}"
+                for phase, count in results.aof_rewrites.items()
+            )
+        )
     if results.budget:
         lines.append("")
         lines.append(results.budget)
@@ -356,25 +421,39 @@ def _jsonable(value: object) -> object:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m galley.bench", description=__doc__)
-    p.add_argument("--quick", action="store_true",
-                   help="short phases (5 s per load, smaller archive and bursts)")
-    p.add_argument("--ceiling-script", type=Path,
-                   help="path of transport_ceiling.py (default: galley.bench.ceiling)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="short phases (5 s per load, smaller archive and bursts)",
+    )
+    p.add_argument(
+        "--ceiling-script",
+        type=Path,
+        help="path of transport_ceiling.py (default: galley.bench.ceiling)",
+    )
     p.add_argument("--archive", type=int, help="articles preloaded (default 10000)")
     p.add_argument("--burst", type=int, help="submissions in the throughput burst (3000)")
     p.add_argument("--rates", type=int, nargs="+", default=[10, 100, 500])
     p.add_argument("--duration", type=float, help="seconds per offered load (20)")
-    p.add_argument("--drain", type=float, default=30.0,
-                   help="seconds to wait for stragglers after each load")
-    p.add_argument("--settle", type=float, default=120.0,
-                   help="further seconds for an overloaded phase's backlog to clear")
+    p.add_argument(
+        "--drain", type=float, default=30.0, help="seconds to wait for stragglers after each load"
+    )
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=120.0,
+        help="further seconds for an overloaded phase's backlog to clear",
+    )
     p.add_argument("--backfill", type=int, help="archived articles to backfill (100000; 0 = skip)")
     p.add_argument("--backfill-timeout", type=float, default=240.0)
     p.add_argument("--ceiling-n", type=int, default=20000)
     p.add_argument("--relay-n", type=int, default=5000)
     p.add_argument("--skip-transport", action="store_true")
-    p.add_argument("--skip-budget", action="store_true",
-                   help="leave out the work-only lower bound (galley.bench.budget)")
+    p.add_argument(
+        "--skip-budget",
+        action="store_true",
+        help="leave out the work-only lower bound (galley.bench.budget)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", help="use this data dir and keep it (logs, databases)")
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
@@ -383,8 +462,12 @@ def parser() -> argparse.ArgumentParser:
 
 def defaults(args: argparse.Namespace) -> argparse.Namespace:
     quick = args.quick
-    for name, full, short in (("archive", 10000, 2000), ("burst", 3000, 1000),
-                              ("duration", 20.0, 5.0), ("backfill", 100000, 0)):
+    for name, full, short in (
+        ("archive", 10000, 2000),
+        ("burst", 3000, 1000),
+        ("duration", 20.0, 5.0),
+        ("backfill", 100000, 0),
+    ):
         if getattr(args, name) is None:
             setattr(args, name, short if quick else full)
     return args
@@ -395,10 +478,15 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args)
     print(report(results, args))
     if args.json:
-        args.json.write_text(json.dumps({
-            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            **{k: _jsonable(v) for k, v in asdict(results).items()},
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": {
+                        k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+                    },
+                    **{k: _jsonable(v) for k, v in asdict(results).items()},
+                },
+                indent=2,
+            )
+        )
     return 0
-
-

@@ -61,8 +61,9 @@ class Ledger:
 
     def latencies(self) -> list[float]:
         """Seconds from offer to publication; infinite for those never published."""
-        return [self.received[u] - t if u in self.received else math.inf
-                for u, t in self.sent.items()]
+        return [
+            self.received[u] - t if u in self.received else math.inf for u, t in self.sent.items()
+        ]
 
     def span(self) -> tuple[float, float]:
         """First offer to last publication (seconds on the ledger's clock)."""
@@ -100,8 +101,11 @@ def summarize(latencies_s: Iterable[float]) -> Summary:
     ms = [v * 1000 for v in values]
     finite = [v for v in ms if not math.isinf(v)]
     return Summary(
-        offered=len(ms), published=len(finite),
-        p50_ms=percentile(ms, 50), p95_ms=percentile(ms, 95), p99_ms=percentile(ms, 99),
+        offered=len(ms),
+        published=len(finite),
+        p50_ms=percentile(ms, 50),
+        p95_ms=percentile(ms, 95),
+        p99_ms=percentile(ms, 99),
         max_ms=max(ms),
     )
 

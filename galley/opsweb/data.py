@@ -44,7 +44,10 @@ def overview(client: sync_redis.Redis, config: Config, recent: int = 15) -> Over
     streams = {name: ops.stream_status(client, name) for name in ops.PIPELINE_STREAMS}
     dead = {s: int(client.xlen(names.dead_letter_stream(s))) for s in SERVICES}
     return Overview(
-        streams, dead, ops.service_health(config.ports), recent_articles(client, recent),
+        streams,
+        dead,
+        ops.service_health(config.ports),
+        recent_articles(client, recent),
         recent_rejections(client, recent),
     )
 
@@ -59,14 +62,16 @@ def recent_rejections(client: sync_redis.Redis, limit: int) -> list[dict[str, An
             data = {}
         if not isinstance(data, dict):
             data = {}
-        found.append({
-            "time": ops.entry_time(entry_id),
-            "source": str(data.get("source") or ""),
-            "door": str(data.get("door") or ""),
-            "problem": str(data.get("problem") or ""),
-            "uri": str(data.get("uri") or ""),
-            "reason": str(data.get("reason") or ""),
-        })
+        found.append(
+            {
+                "time": ops.entry_time(entry_id),
+                "source": str(data.get("source") or ""),
+                "door": str(data.get("door") or ""),
+                "problem": str(data.get("problem") or ""),
+                "uri": str(data.get("uri") or ""),
+                "reason": str(data.get("reason") or ""),
+            }
+        )
     return found
 
 

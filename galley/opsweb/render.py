@@ -167,8 +167,7 @@ def recent_table(view: Overview) -> str:
 
 def rejected_table(view: Overview) -> str:
     if not view.rejected:
-        return ('<section><h2>Refused submissions</h2><p class="muted">nothing refused'
-                "</p></section>")
+        return '<section><h2>Refused submissions</h2><p class="muted">nothing refused</p></section>'
     rows = "".join(
         f"<tr><td>{r['time'].strftime('%H:%M:%S')}</td><td>{escape(r['source'])}</td>"
         f"<td>{escape(r['door'])}</td><td>{escape(r['problem'])}</td>"

@@ -86,10 +86,14 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
     }
     consumers = [
         StreamConsumer(
-            broker=broker, stream=stream, group=names.ENRICHMENT_GROUP,
-            consumer=consumer_name(names.ENRICHMENT), routes=obs.route_map(routes),
+            broker=broker,
+            stream=stream,
+            group=names.ENRICHMENT_GROUP,
+            consumer=consumer_name(names.ENRICHMENT),
+            routes=obs.route_map(routes),
             dead_letters=dead_letters,
-            claim_idle_ms=settings.claim_idle_ms, max_deliveries=settings.max_deliveries,
+            claim_idle_ms=settings.claim_idle_ms,
+            max_deliveries=settings.max_deliveries,
             db=lambda: holder["service"].store.db,
             after_commit=lambda: holder["service"].on_commit(),
         )
@@ -113,9 +117,12 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         for stream in streams:
             await ensure_group(redis, stream, names.ENRICHMENT_GROUP)
         await broker.start()
-        tasks = [asyncio.create_task(relay.run(), name="enrichment-outbox-relay"),
-                 asyncio.create_task(keep_consuming(consumers, redis, trim=tuple(streams)),
-                                     name="enrichment-heal")]
+        tasks = [
+            asyncio.create_task(relay.run(), name="enrichment-outbox-relay"),
+            asyncio.create_task(
+                keep_consuming(consumers, redis, trim=tuple(streams)), name="enrichment-heal"
+            ),
+        ]
         try:
             yield
         finally:
@@ -126,8 +133,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
 
     app = FastAPI(title="galley enrichment", lifespan=lifespan)
     app.state.broker = broker
-    dlq = obs.dead_letter_probe(lambda: redis_holder.get("redis"),
-                                names.dead_letter_stream(names.ENRICHMENT))
+    dlq = obs.dead_letter_probe(
+        lambda: redis_holder.get("redis"), names.dead_letter_stream(names.ENRICHMENT)
+    )
     app.middleware("http")(obs.http_trace_middleware())
     app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
     app.include_router(http_router(lambda: holder["service"]))

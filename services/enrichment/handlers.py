@@ -23,16 +23,23 @@ from shared.models import Article, AuthorProfile, EnrichedArticle
 log = logging.getLogger("galley.enrichment")
 
 UNKNOWN_AUTHORS = Counter(
-    "galley_enrichment_unknown_authors", "Byline authors not found in the author directory")
+    "galley_enrichment_unknown_authors", "Byline authors not found in the author directory"
+)
 REENRICHED = Counter(
-    "galley_enrichment_reenriched", "Articles re-enriched because a fact changed", ["reason"])
+    "galley_enrichment_reenriched", "Articles re-enriched because a fact changed", ["reason"]
+)
 
 
 class Enrichment:
     """The service's state in memory (directory, related index) over its SQLite store."""
 
-    def __init__(self, store: Store, *, now: Callable[[], datetime],
-                 on_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        now: Callable[[], datetime],
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
         self.store = store
         self.now = now
         self.on_commit = on_commit
@@ -49,8 +56,9 @@ class Enrichment:
         self.index = index
         gc.collect()
         gc.freeze()  # the rebuilt index is long-lived: spare it the collector's scans
-        log.info("enrichment loaded %d authors, %d articles",
-                 len(self.directory.profiles()), len(index))
+        log.info(
+            "enrichment loaded %d authors, %d articles", len(self.directory.profiles()), len(index)
+        )
 
     # -- stream handlers ----------------------------------------------------------------
 
@@ -79,8 +87,9 @@ class Enrichment:
         self.index.add(domain.doc_of(article))
         if domain.is_killed(article):
             for uri in await tx.linking_to(article.uri):
-                await self._reenrich(tx, uri, "kill", lambda e: domain.with_fresh_related(
-                    e, self.index, now))
+                await self._reenrich(
+                    tx, uri, "kill", lambda e: domain.with_fresh_related(e, self.index, now)
+                )
 
     async def on_author(self, event: Envelope[AuthorProfile]) -> None:
         profile = event.data
@@ -88,24 +97,35 @@ class Enrichment:
             old = self.directory.get(profile.slug)
             try:
                 async with self.store.transaction() as tx:
-                    if not await tx.first_time(event.id) or await tx.profile(
-                            profile.slug) == profile:
+                    if (
+                        not await tx.first_time(event.id)
+                        or await tx.profile(profile.slug) == profile
+                    ):
                         return
                     await tx.save_profile(profile)
                     self.directory.put(profile)
                     keys = profile_keys(profile) | (profile_keys(old) if old else set())
                     now = self.now()
                     for uri in await tx.naming(keys, profile.slug):
-                        await self._reenrich(tx, uri, "author", lambda e: domain.with_fresh_authors(
-                            e, self.directory, now))
+                        await self._reenrich(
+                            tx,
+                            uri,
+                            "author",
+                            lambda e: domain.with_fresh_authors(e, self.directory, now),
+                        )
             except BaseException:
                 if old is not None:
                     self.directory.put(old)
                 raise
         self.on_commit()
 
-    async def _reenrich(self, tx: Tx, uri: str, reason: str,
-                        change: Callable[[EnrichedArticle], EnrichedArticle | None]) -> None:
+    async def _reenrich(
+        self,
+        tx: Tx,
+        uri: str,
+        reason: str,
+        change: Callable[[EnrichedArticle], EnrichedArticle | None],
+    ) -> None:
         current = await tx.enriched(uri)
         updated = change(current) if current is not None else None
         if updated is not None:
@@ -113,11 +133,18 @@ class Enrichment:
             await self._save(tx, updated)
 
     async def _save(self, tx: Tx, enriched: EnrichedArticle) -> None:
-        await tx.save(enriched, killed=domain.is_killed(enriched),
-                      names_rows=domain.name_rows(enriched),
-                      event=Envelope[EnrichedArticle](
-                          source=names.source_of(names.ENRICHMENT), type=names.ARTICLE_ENRICHED,
-                          subject=enriched.uri, time=self.now(), data=enriched))
+        await tx.save(
+            enriched,
+            killed=domain.is_killed(enriched),
+            names_rows=domain.name_rows(enriched),
+            event=Envelope[EnrichedArticle](
+                source=names.source_of(names.ENRICHMENT),
+                type=names.ARTICLE_ENRICHED,
+                subject=enriched.uri,
+                time=self.now(),
+                data=enriched,
+            ),
+        )
 
     async def _restore_article(self, uri: str) -> None:
         """After a failed transaction, put the index entry back as SQLite has it."""
@@ -133,8 +160,11 @@ class Enrichment:
         article = await self.store.enriched(uri)
         if article is None:
             return None
-        links = [] if domain.is_killed(article) else domain.related_links(
-            article, self.index, now=self.now(), k=k)
+        links = (
+            []
+            if domain.is_killed(article)
+            else domain.related_links(article, self.index, now=self.now(), k=k)
+        )
         return {"uri": uri, "k": k, "related": [link.model_dump(mode="json") for link in links]}
 
 

@@ -9,16 +9,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ENRICHMENT_", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ENRICHMENT_", extra="ignore", populate_by_name=True
+    )
 
     host: str = "127.0.0.1"
     port: int = 8002
-    redis_url: str = Field(default="redis://127.0.0.1:6379/0",
-                           validation_alias=AliasChoices("REDIS_URL", "ENRICHMENT_REDIS_URL"))
-    data_dir: Path = Field(default=Path("./data"),
-                           validation_alias=AliasChoices("GALLEY_DATA_DIR",
-                                                         "ENRICHMENT_DATA_DIR"))
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "ENRICHMENT_REDIS_URL"),
+    )
+    data_dir: Path = Field(
+        default=Path("./data"),
+        validation_alias=AliasChoices("GALLEY_DATA_DIR", "ENRICHMENT_DATA_DIR"),
+    )
     claim_idle_ms: int = 60_000
     max_deliveries: int = 5
 

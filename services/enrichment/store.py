@@ -106,7 +106,8 @@ class Store:
     async def archive(self) -> list[EnrichedArticle]:
         """Every live article, in the order they entered the archive."""
         rows = await self.db.fetchall(
-            "SELECT enriched FROM articles WHERE killed = 0 ORDER BY rowid")
+            "SELECT enriched FROM articles WHERE killed = 0 ORDER BY rowid"
+        )
         return [EnrichedArticle.model_validate_json(r["enriched"]) for r in rows]
 
     async def enriched(self, uri: str) -> EnrichedArticle | None:
@@ -119,7 +120,8 @@ class Store:
             "SELECT MIN(n.name) AS name, COUNT(*) AS count FROM article_names n"
             " JOIN articles a ON a.uri = n.uri"
             " WHERE n.slug IS NULL AND a.killed = 0"
-            " GROUP BY n.key ORDER BY count DESC, n.key")
+            " GROUP BY n.key ORDER BY count DESC, n.key"
+        )
         return [{"name": r["name"], "count": r["count"]} for r in rows]
 
 
@@ -139,13 +141,15 @@ class Tx:
         return await run_sync(self.conn, _claim, event_id, uri)
 
     async def enriched(self, uri: str) -> EnrichedArticle | None:
-        row = await run_sync(self.conn, fetchone, "SELECT enriched FROM articles WHERE uri = ?",
-                             (uri,))
+        row = await run_sync(
+            self.conn, fetchone, "SELECT enriched FROM articles WHERE uri = ?", (uri,)
+        )
         return EnrichedArticle.model_validate_json(row[0]) if row else None
 
     async def profile(self, slug: str) -> AuthorProfile | None:
-        row = await run_sync(self.conn, fetchone, "SELECT profile FROM authors WHERE slug = ?",
-                             (slug,))
+        row = await run_sync(
+            self.conn, fetchone, "SELECT profile FROM authors WHERE slug = ?", (slug,)
+        )
         return AuthorProfile.model_validate_json(row[0]) if row else None
 
     async def save_profile(self, profile: AuthorProfile) -> None:
@@ -155,7 +159,8 @@ class Tx:
         conn.execute(
             "INSERT INTO authors(slug, profile) VALUES (?, ?)"
             " ON CONFLICT(slug) DO UPDATE SET profile = excluded.profile",
-            (profile.slug, profile.model_dump_json()))
+            (profile.slug, profile.model_dump_json()),
+        )
         self._changed(conn, "author", profile.slug)
 
     def _changed(self, conn: sqlite3.Connection, kind: str, key: str) -> None:
@@ -169,38 +174,57 @@ class Tx:
         """Changes after `seq`, and whether some were already trimmed (reload everything)."""
         return await run_sync(self.conn, _changes_since, seq)
 
-    async def save(self, enriched: EnrichedArticle, *, killed: bool,
-                   names_rows: Iterable[tuple[str, str, str | None]],
-                   event: Envelope[EnrichedArticle]) -> None:
+    async def save(
+        self,
+        enriched: EnrichedArticle,
+        *,
+        killed: bool,
+        names_rows: Iterable[tuple[str, str, str | None]],
+        event: Envelope[EnrichedArticle],
+    ) -> None:
         """Store an enriched version with its byline names and outgoing links, and queue
         its event: one `run_sync` unit."""
         await run_sync(self.conn, self._save, enriched, killed, list(names_rows), event)
 
-    def _save(self, conn: sqlite3.Connection, enriched: EnrichedArticle, killed: bool,
-              names_rows: list[tuple[str, str, str | None]],
-              event: Envelope[EnrichedArticle]) -> None:
+    def _save(
+        self,
+        conn: sqlite3.Connection,
+        enriched: EnrichedArticle,
+        killed: bool,
+        names_rows: list[tuple[str, str, str | None]],
+        event: Envelope[EnrichedArticle],
+    ) -> None:
         uri = enriched.uri
         conn.execute(
             "INSERT INTO articles(uri, version, revision, killed, enriched) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(uri) DO UPDATE SET version = excluded.version,"
             " revision = excluded.revision, killed = excluded.killed,"
             " enriched = excluded.enriched",
-            (uri, enriched.version, enriched.enrichment_revision, int(killed),
-             enriched.model_dump_json()))
+            (
+                uri,
+                enriched.version,
+                enriched.enrichment_revision,
+                int(killed),
+                enriched.model_dump_json(),
+            ),
+        )
         self._changed(conn, "article", uri)
         conn.execute("DELETE FROM article_names WHERE uri = ?", (uri,))
         conn.executemany(
             "INSERT OR IGNORE INTO article_names(uri, key, name, slug) VALUES (?, ?, ?, ?)",
-            [(uri, key, name, slug) for key, name, slug in names_rows])
+            [(uri, key, name, slug) for key, name, slug in names_rows],
+        )
         conn.execute("DELETE FROM links WHERE uri = ?", (uri,))
         conn.executemany(
             "INSERT OR IGNORE INTO links(uri, target) VALUES (?, ?)",
-            [(uri, link.uri) for link in enriched.related])
+            [(uri, link.uri) for link in enriched.related],
+        )
         enqueue_sync(conn, names.ARTICLES_ENRICHED, event)
 
     async def linking_to(self, target: str) -> list[str]:
-        rows = await run_sync(self.conn, fetchall,
-                              "SELECT uri FROM links WHERE target = ? ORDER BY uri", (target,))
+        rows = await run_sync(
+            self.conn, fetchall, "SELECT uri FROM links WHERE target = ? ORDER BY uri", (target,)
+        )
         return [r[0] for r in rows]
 
     async def naming(self, keys: Iterable[str], slug: str) -> list[str]:
@@ -208,9 +232,12 @@ class Tx:
         keys = sorted(keys)
         marks = ",".join("?" for _ in keys) or "NULL"
         rows = await run_sync(
-            self.conn, fetchall,
+            self.conn,
+            fetchall,
             f"SELECT DISTINCT uri FROM article_names WHERE key IN ({marks}) OR slug = ?"
-            " ORDER BY uri", (*keys, slug))
+            " ORDER BY uri",
+            (*keys, slug),
+        )
         return [r[0] for r in rows]
 
 
@@ -222,7 +249,11 @@ def _claim(conn: sqlite3.Connection, event_id: str, uri: str) -> tuple[bool, int
 
 
 def _changes_since(conn: sqlite3.Connection, seq: int) -> tuple[list[tuple[int, str, str]], bool]:
-    rows = [(int(r[0]), str(r[1]), str(r[2])) for r in conn.execute(
-        "SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq", (seq,))]
+    rows = [
+        (int(r[0]), str(r[1]), str(r[2]))
+        for r in conn.execute(
+            "SELECT seq, kind, key FROM changes WHERE seq > ? ORDER BY seq", (seq,)
+        )
+    ]
     first = conn.execute("SELECT MIN(seq) FROM changes").fetchone()[0]
     return rows, first is not None and int(first) > seq + 1

@@ -39,8 +39,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings, *, now: Clock = utcnow,
-               monotonic: Callable[[], float] = time.monotonic) -> FastAPI:
+def create_app(
+    settings: Settings, *, now: Clock = utcnow, monotonic: Callable[[], float] = time.monotonic
+) -> FastAPI:
     obs.configure_logging(names.INGEST)
     gate = Gatekeeper(settings.keys)
     door = HttpDoor(
@@ -63,16 +64,22 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
         redis = aioredis.from_url(settings.redis_url)
         broker = new_broker(settings.redis_url)
         obs.instrument_broker(broker, names.INGEST)
-        relay = OutboxRelay(store.db, RedisStreamWriter(redis),
-                            max_backoff=settings.relay_max_backoff)
+        relay = OutboxRelay(
+            store.db, RedisStreamWriter(redis), max_backoff=settings.relay_max_backoff
+        )
         store.on_enqueued = relay.notify
         dead_letters = RedisDeadLetters(redis, names.dead_letter_stream(names.INGEST))
         stream_door = StreamDoor(lambda: store, broker, lambda: dead_letters, now)
         submissions = StreamConsumer(
-            broker=broker, stream=names.NEWSROOM_SUBMISSIONS, group=names.INGEST_GROUP,
-            consumer=consumer_name(names.INGEST), routes=obs.route_map(stream_door.routes()),
-            dead_letters=lambda: dead_letters, on_parked=stream_door.on_parked,
-            db=lambda: store.db, after_commit=relay.notify,
+            broker=broker,
+            stream=names.NEWSROOM_SUBMISSIONS,
+            group=names.INGEST_GROUP,
+            consumer=consumer_name(names.INGEST),
+            routes=obs.route_map(stream_door.routes()),
+            dead_letters=lambda: dead_letters,
+            on_parked=stream_door.on_parked,
+            db=lambda: store.db,
+            after_commit=relay.notify,
         )
         submissions.register()
         app.state.store, app.state.broker, app.state.relay = store, broker, relay
@@ -85,7 +92,8 @@ def create_app(settings: Settings, *, now: Clock = utcnow,
             relay_task = asyncio.create_task(relay.run(), name="ingest-outbox-relay")
             heal_task = asyncio.create_task(
                 keep_consuming([submissions], redis, trim=(names.NEWSROOM_SUBMISSIONS,)),
-                name="ingest-heal")
+                name="ingest-heal",
+            )
             yield
         finally:
             await broker.stop()

@@ -49,8 +49,12 @@ class Gatekeeper:
         if not self.keys:
             if _is_loopback(request.client.host if request.client else None):
                 return LOCAL_SOURCE
-            raise Problem(403, "loopback-only", "Forbidden",
-                          "no API keys are configured, so only loopback clients may post")
+            raise Problem(
+                403,
+                "loopback-only",
+                "Forbidden",
+                "no API keys are configured, so only loopback clients may post",
+            )
         signature = request.headers.get(SIGNATURE_HEADER)
         if signature is not None:
             return self._by_signature(signature, body or b"")
@@ -60,10 +64,14 @@ class Gatekeeper:
             for key, source in self.keys.items():
                 if hmac.compare_digest(key.encode(), token.encode()):
                     return source
-        raise Problem(401, "unauthorized", "Unauthorized",
-                      "send a valid API key as 'Authorization: Bearer <key>', or sign the body"
-                      f" ('{SIGNATURE_HEADER}: sha1=<HMAC-SHA1 of the body with the key>')",
-                      headers={"WWW-Authenticate": 'Bearer realm="galley-ingest"'})
+        raise Problem(
+            401,
+            "unauthorized",
+            "Unauthorized",
+            "send a valid API key as 'Authorization: Bearer <key>', or sign the body"
+            f" ('{SIGNATURE_HEADER}: sha1=<HMAC-SHA1 of the body with the key>')",
+            headers={"WWW-Authenticate": 'Bearer realm="galley-ingest"'},
+        )
 
     def _by_signature(self, signature: str, body: bytes) -> str:
         algorithm, _, digest = signature.strip().partition("=")
@@ -73,10 +81,14 @@ class Gatekeeper:
                 expected = hmac.new(key.encode(), body, hashlib.sha1).hexdigest().encode()
                 if hmac.compare_digest(expected, given):
                     return source
-        raise Problem(401, "bad-signature", "Unauthorized",
-                      f"the {SIGNATURE_HEADER} header does not match the body: it must be"
-                      " sha1=<hex HMAC-SHA1 of the exact body bytes, keyed with the source's"
-                      " key in INGEST_API_KEYS>")
+        raise Problem(
+            401,
+            "bad-signature",
+            "Unauthorized",
+            f"the {SIGNATURE_HEADER} header does not match the body: it must be"
+            " sha1=<hex HMAC-SHA1 of the exact body bytes, keyed with the source's"
+            " key in INGEST_API_KEYS>",
+        )
 
 
 # --- rate limiting ------------------------------------------------------------------------
@@ -118,10 +130,13 @@ class RateLimiter:
         wait = self.wait_time(source)
         if wait > 0:
             retry = max(1, math.ceil(wait))
-            raise Problem(status, "rate-limited",
-                          "Too many requests" if status == 429 else "Busy, retry later",
-                          f"{source!r} is over its rate of {what}; retry in {retry} s",
-                          headers={"Retry-After": str(retry)})
+            raise Problem(
+                status,
+                "rate-limited",
+                "Too many requests" if status == 429 else "Busy, retry later",
+                f"{source!r} is over its rate of {what}; retry in {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
         self.spend(source)
 
 
@@ -131,13 +146,21 @@ class RateLimiter:
 def check_content_type(request: Request) -> None:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not JSON_TYPE.match(media):
-        raise Problem(415, "unsupported-media-type", "Unsupported media type",
-                      f"send application/json (got {media or 'no content type'!r})")
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"send application/json (got {media or 'no content type'!r})",
+        )
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "payload-too-large", "Payload too large",
-                   f"the body is over the limit of {limit} bytes")
+    return Problem(
+        413,
+        "payload-too-large",
+        "Payload too large",
+        f"the body is over the limit of {limit} bytes",
+    )
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -174,16 +197,26 @@ def nesting_depth(body: bytes, limit: int) -> int:
 def parse_json(body: bytes, max_depth: int) -> Any:
     """JSON from bytes: 400 when malformed or nested too deeply, checked before parsing."""
     if nesting_depth(body, max_depth) > max_depth:
-        raise Problem(400, "nested-too-deeply", "JSON nested too deeply",
-                      f"the document nests deeper than {max_depth} levels")
+        raise Problem(
+            400,
+            "nested-too-deeply",
+            "JSON nested too deeply",
+            f"the document nests deeper than {max_depth} levels",
+        )
     try:
         return json.loads(body)
     except UnicodeDecodeError:
-        raise Problem(400, "malformed-json", "Malformed JSON",
-                      "the body is not UTF-8 text") from None
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", "the body is not UTF-8 text"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise Problem(400, "malformed-json", "Malformed JSON",
-                      f"{exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise Problem(
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
+        ) from None
     except RecursionError:  # belt and braces: the depth scan should have caught it
-        raise Problem(400, "nested-too-deeply", "JSON nested too deeply",
-                      "the document nests too deeply") from None
+        raise Problem(
+            400, "nested-too-deeply", "JSON nested too deeply", "the document nests too deeply"
+        ) from None

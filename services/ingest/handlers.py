@@ -45,8 +45,11 @@ log = logging.getLogger("galley.ingest")
 # --- HTTP ------------------------------------------------------------------------------
 
 
-REJECTED = Counter("galley_ingest_rejected",
-                   "Submissions ingest refused, by problem type and door", ["reason", "door"])
+REJECTED = Counter(
+    "galley_ingest_rejected",
+    "Submissions ingest refused, by problem type and door",
+    ["reason", "door"],
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,9 @@ class HttpDoor:
     site_url: str = ""
     refusals: RateLimiter | None = None
     auth_failures: RateLimiter = field(
-        default_factory=lambda: RateLimiter(AUTH_FAILURES_PER_SECOND, AUTH_FAILURES_BURST))
-    signed_reads: asyncio.Semaphore = field(
-        default_factory=lambda: asyncio.Semaphore(SIGNED_READS))
+        default_factory=lambda: RateLimiter(AUTH_FAILURES_PER_SECOND, AUTH_FAILURES_BURST)
+    )
+    signed_reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SIGNED_READS))
 
     async def admit(self, request: Request, *, json_body: bool = True) -> tuple[str, bytes]:
         """Auth (bearer key, or Superdesk's signature of the body), rate, content type,
@@ -137,17 +140,29 @@ def _store(request: Request) -> IngestStore:
 
 
 def _article_answer(outcome: Outcome, door: HttpDoor) -> JSONResponse:
-    body: dict[str, Any] = {"status": outcome.decision.value, "uri": outcome.uri,
-                            "version": outcome.version, "source_version": outcome.source_version,
-                            "dialect": outcome.dialect}
+    body: dict[str, Any] = {
+        "status": outcome.decision.value,
+        "uri": outcome.uri,
+        "version": outcome.version,
+        "source_version": outcome.source_version,
+        "dialect": outcome.dialect,
+    }
     if outcome.decision is Decision.CONFLICT:
-        raise Problem(409, "version-conflict", "Version conflict",
-                      f"version {outcome.source_version} of {outcome.uri} was already accepted"
-                      " with different content; send it as a new version",
-                      uri=outcome.uri, version=outcome.source_version)
+        raise Problem(
+            409,
+            "version-conflict",
+            "Version conflict",
+            f"version {outcome.source_version} of {outcome.uri} was already accepted"
+            " with different content; send it as a new version",
+            uri=outcome.uri,
+            version=outcome.source_version,
+        )
     if outcome.slug:
-        body.update(slug=outcome.slug, url=door.page_url(outcome.slug),
-                    path=names.article_path(outcome.slug))
+        body.update(
+            slug=outcome.slug,
+            url=door.page_url(outcome.slug),
+            path=names.article_path(outcome.slug),
+        )
     if outcome.article is None:
         return JSONResponse({**body, "current_version": outcome.current_version}, 200)
     article = outcome.article
@@ -165,8 +180,9 @@ def _problem_of(exc: Exception) -> Problem:
     return exc
 
 
-async def _refusing(request: Request, door: HttpDoor,
-                    work: Callable[[], Awaitable[JSONResponse]]) -> JSONResponse:
+async def _refusing(
+    request: Request, door: HttpDoor, work: Callable[[], Awaitable[JSONResponse]]
+) -> JSONResponse:
     """Run a submission; a refusal is logged with its reason and source, counted, sent on
     `articles.rejected` (not for failed authentication: anyone can cause those), and
     answered as problem+json."""
@@ -184,18 +200,33 @@ async def _record_refusal(request: Request, problem: Problem, now: Clock) -> Non
     uri = getattr(request.state, "uri", None)
     REJECTED.labels(problem.kind, "http").inc()
     client = request.client.host if request.client else "?"
-    log.warning("refused %s %s from %s: %s %s: %s", request.method, request.url.path,
-                source or f"unauthenticated client {client}",
-                problem.status, problem.kind, problem.detail,
-                extra={"uri": uri} if uri else None)
+    log.warning(
+        "refused %s %s from %s: %s %s: %s",
+        request.method,
+        request.url.path,
+        source or f"unauthenticated client {client}",
+        problem.status,
+        problem.kind,
+        problem.detail,
+        extra={"uri": uri} if uri else None,
+    )
     if problem.status in (401, 403) or source is None or problem.kind == "rate-limited":
         return  # anyone can cause these, and a busy sender retries: logged and counted only
     try:
-        await intake.reject(_store(request), Rejection(
-            reason=f"{problem.status} {problem.kind}: {problem.detail}"[:2000],
-            errors=list(problem.extra.get("errors", []))[:100], uri=uri, source=source,
-            door="http", status=problem.status, problem=problem.kind,
-            dialect=getattr(request.state, "dialect", None)), now=now)
+        await intake.reject(
+            _store(request),
+            Rejection(
+                reason=f"{problem.status} {problem.kind}: {problem.detail}"[:2000],
+                errors=list(problem.extra.get("errors", []))[:100],
+                uri=uri,
+                source=source,
+                door="http",
+                status=problem.status,
+                problem=problem.kind,
+                dialect=getattr(request.state, "dialect", None),
+            ),
+            now=now,
+        )
     except Exception:  # the refusal still stands; only its announcement failed
         log.exception("could not queue article.rejected for a refused request")
 
@@ -210,21 +241,31 @@ def _uri_of(document: Any) -> str | None:
 
 async def _multipart(request: Request, body: bytes, max_bytes: int) -> Upload:
     """The media_id, file and declared type of Superdesk's multipart asset upload."""
+
     async def chunks() -> AsyncIterator[bytes]:
         yield body
 
     try:
-        form = await MultiPartParser(request.headers, chunks(), max_files=2, max_fields=10,
-                                     max_part_size=max_bytes * 4 // 3 + 1024).parse()
+        form = await MultiPartParser(
+            request.headers,
+            chunks(),
+            max_files=2,
+            max_fields=10,
+            max_part_size=max_bytes * 4 // 3 + 1024,
+        ).parse()
     except (MultiPartException, ValueError) as exc:
         raise Problem(400, "malformed-multipart", "Malformed multipart body", str(exc)) from None
     try:
         media_id = form.get("media_id")
         media = form.get("media")
         if not isinstance(media_id, str) or not media_id.strip():
-            raise Problem(422, "invalid-asset", "The file was not kept",
-                          "the form needs a media_id field", errors=[
-                              {"pointer": "/media_id", "detail": "required"}])
+            raise Problem(
+                422,
+                "invalid-asset",
+                "The file was not kept",
+                "the form needs a media_id field",
+                errors=[{"pointer": "/media_id", "detail": "required"}],
+            )
         request.state.uri = media_id
         if isinstance(media, UploadFile):
             content = await media.read()
@@ -233,12 +274,19 @@ async def _multipart(request: Request, body: bytes, max_bytes: int) -> Upload:
             content = _base64(media)  # Eve's convention: the file as a base64 field
             declared = form.get("mime_type")
         else:
-            raise Problem(422, "invalid-asset", "The file was not kept",
-                          "the form needs the file in a media field", errors=[
-                              {"pointer": "/media", "detail": "required"}])
-        return Upload(media_id=media_id.strip(), content=content,
-                      declared=declared if isinstance(declared, str) else None,
-                      source=request.state.source)
+            raise Problem(
+                422,
+                "invalid-asset",
+                "The file was not kept",
+                "the form needs the file in a media field",
+                errors=[{"pointer": "/media", "detail": "required"}],
+            )
+        return Upload(
+            media_id=media_id.strip(),
+            content=content,
+            declared=declared if isinstance(declared, str) else None,
+            source=request.state.source,
+        )
     finally:
         await form.close()
 
@@ -247,8 +295,12 @@ def _base64(value: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise Problem(422, "invalid-asset", "The file was not kept",
-                      "the media field is neither a file nor base64") from None
+        raise Problem(
+            422,
+            "invalid-asset",
+            "The file was not kept",
+            "the media field is neither a file nor base64",
+        ) from None
 
 
 def api_router(door: HttpDoor) -> APIRouter:
@@ -260,10 +312,12 @@ def api_router(door: HttpDoor) -> APIRouter:
             source, body = await door.admit(request)
             document = parse_json(body, domain.MAX_DEPTH)
             request.state.uri = _uri_of(document)
-            request.state.dialect = (dialects.detect(document) if isinstance(document, dict)
-                                     else None)
-            outcome = await intake.submit_article(_store(request), document, source=source,
-                                                  now=door.now)
+            request.state.dialect = (
+                dialects.detect(document) if isinstance(document, dict) else None
+            )
+            outcome = await intake.submit_article(
+                _store(request), document, source=source, now=door.now
+            )
             return _article_answer(outcome, door)
 
         return await _refusing(request, door, work)
@@ -273,10 +327,13 @@ def api_router(door: HttpDoor) -> APIRouter:
         async def work() -> JSONResponse:
             source, body = await door.admit(request)
             document = parse_json(body, domain.MAX_DEPTH)
-            profile, changed = await intake.submit_author(_store(request), document,
-                                                          source=source, now=door.now)
-            return JSONResponse({"status": "accepted" if changed else "unchanged",
-                                 "slug": profile.slug}, 202 if changed else 200)
+            profile, changed = await intake.submit_author(
+                _store(request), document, source=source, now=door.now
+            )
+            return JSONResponse(
+                {"status": "accepted" if changed else "unchanged", "slug": profile.slug},
+                202 if changed else 200,
+            )
 
         return await _refusing(request, door, work)
 
@@ -295,20 +352,32 @@ def api_router(door: HttpDoor) -> APIRouter:
             _, body = await door.admit(request, json_body=False)
             upload = await _multipart(request, body, door.max_asset_bytes)
             asset, changed = await intake.submit_asset(
-                _store(request), upload, max_bytes=door.max_asset_bytes, now=door.now)
-            return JSONResponse({"status": "stored" if changed else "unchanged",
-                                 "media_id": asset.media_id, "mime_type": asset.mime_type,
-                                 "size": asset.size, "sha256": asset.sha256,
-                                 "href": names.media_path(asset.media_id)},
-                                201 if changed else 200)
+                _store(request), upload, max_bytes=door.max_asset_bytes, now=door.now
+            )
+            return JSONResponse(
+                {
+                    "status": "stored" if changed else "unchanged",
+                    "media_id": asset.media_id,
+                    "mime_type": asset.mime_type,
+                    "size": asset.size,
+                    "sha256": asset.sha256,
+                    "href": names.media_path(asset.media_id),
+                },
+                201 if changed else 200,
+            )
 
         try:
             return await _refusing(request, door, work)
         except Problem as problem:
             if door.gate.signed(request) and problem.status in (413, 415):
-                return JSONResponse({"status": "not-kept",
-                                     "media_id": getattr(request.state, "uri", None),
-                                     "reason": problem.detail}, 200)
+                return JSONResponse(
+                    {
+                        "status": "not-kept",
+                        "media_id": getattr(request.state, "uri", None),
+                        "reason": problem.detail,
+                    },
+                    200,
+                )
             raise
 
     @router.get("/assets/{media_id:path}")
@@ -335,16 +404,23 @@ def api_router(door: HttpDoor) -> APIRouter:
         article = await _store(request).article(key)
         if article is None:
             raise Problem(404, "not-found", "Not found", f"no article with uri or slug {key!r}")
-        return JSONResponse({
-            "uri": article.uri, "slug": article.slug, "version": article.version,
-            "source_version": article.source_version, "type": article.type,
-            "dialect": article.dialect, "url": door.page_url(article.slug),
-            "lifecycle": article.lifecycle, "source": article.source,
-            "state": domain.visibility(article, door.now()),
-            "visible_from": article.visible_from.isoformat() if article.visible_from else None,
-            "correction": article.correction,
-            **await _store(request).history(article.uri),
-        })
+        return JSONResponse(
+            {
+                "uri": article.uri,
+                "slug": article.slug,
+                "version": article.version,
+                "source_version": article.source_version,
+                "type": article.type,
+                "dialect": article.dialect,
+                "url": door.page_url(article.slug),
+                "lifecycle": article.lifecycle,
+                "source": article.source,
+                "state": domain.visibility(article, door.now()),
+                "visible_from": article.visible_from.isoformat() if article.visible_from else None,
+                "correction": article.correction,
+                **await _store(request).history(article.uri),
+            }
+        )
 
     return router
 
@@ -383,47 +459,91 @@ class StreamDoor:
 
     def routes(self) -> dict[str, Route]:
         article, author = Route(dict, self.on_article), Route(dict, self.on_author)  # type: ignore[arg-type]
-        return {names.ARTICLE_SUBMITTED: article, "article": article,
-                names.AUTHOR_SUBMITTED: author, "author": author}
+        return {
+            names.ARTICLE_SUBMITTED: article,
+            "article": article,
+            names.AUTHOR_SUBMITTED: author,
+            "author": author,
+        }
 
     async def on_article(self, event: Envelope[dict[str, Any]]) -> None:
         try:
-            outcome = await intake.submit_article(self.store(), event.data, source=event.source,
-                                                  now=self.now)
+            outcome = await intake.submit_article(
+                self.store(), event.data, source=event.source, now=self.now
+            )
         except Invalid as exc:
-            await self.refuse(event, f"{exc.problem}: {exc}", [e.as_dict() for e in exc.errors],
-                              problem=exc.problem)
+            await self.refuse(
+                event,
+                f"{exc.problem}: {exc}",
+                [e.as_dict() for e in exc.errors],
+                problem=exc.problem,
+            )
             return
         if outcome.decision is Decision.CONFLICT:
-            await self.refuse(event, f"conflict: version {outcome.source_version} of"
-                              f" {outcome.uri} was already accepted with different content", [],
-                              problem="version-conflict")
+            await self.refuse(
+                event,
+                f"conflict: version {outcome.source_version} of"
+                f" {outcome.uri} was already accepted with different content",
+                [],
+                problem="version-conflict",
+            )
 
     async def on_author(self, event: Envelope[dict[str, Any]]) -> None:
         try:
-            await intake.submit_author(self.store(), event.data, source=event.source,
-                                       now=self.now)
+            await intake.submit_author(self.store(), event.data, source=event.source, now=self.now)
         except Invalid as exc:
-            await self.refuse(event, f"{exc.problem}: {exc}", [e.as_dict() for e in exc.errors],
-                              problem=exc.problem)
+            await self.refuse(
+                event,
+                f"{exc.problem}: {exc}",
+                [e.as_dict() for e in exc.errors],
+                problem=exc.problem,
+            )
 
-    async def refuse(self, event: Envelope[dict[str, Any]], reason: str,
-                     errors: list[dict[str, Any]], *, problem: str) -> None:
+    async def refuse(
+        self,
+        event: Envelope[dict[str, Any]],
+        reason: str,
+        errors: list[dict[str, Any]],
+        *,
+        problem: str,
+    ) -> None:
         entry_id = _entry_id(self.broker)
-        await self.dead_letters().park(event.to_fields(), reason=reason, entry_id=entry_id,
-                                       stream=names.NEWSROOM_SUBMISSIONS,
-                                       group=names.INGEST_GROUP)
+        await self.dead_letters().park(
+            event.to_fields(),
+            reason=reason,
+            entry_id=entry_id,
+            stream=names.NEWSROOM_SUBMISSIONS,
+            group=names.INGEST_GROUP,
+        )
         REJECTED.labels(problem, "stream").inc()
-        await intake.reject(self.store(), Rejection(
-            reason=reason, errors=errors, uri=_uri_of(event.data), entry_id=entry_id,
-            source=event.source, door="stream", problem=problem,
-            dialect=dialects.detect(event.data)), now=self.now)
+        await intake.reject(
+            self.store(),
+            Rejection(
+                reason=reason,
+                errors=errors,
+                uri=_uri_of(event.data),
+                entry_id=entry_id,
+                source=event.source,
+                door="stream",
+                problem=problem,
+                dialect=dialects.detect(event.data),
+            ),
+            now=self.now,
+        )
         log.warning("refused entry %s from %s: %s", entry_id, event.source, reason)
 
-    async def on_parked(self, fields: Mapping[str, str], reason: str,
-                        entry_id: str | None) -> None:
+    async def on_parked(self, fields: Mapping[str, str], reason: str, entry_id: str | None) -> None:
         """An entry the consumer could not even decode: say so downstream."""
         REJECTED.labels("undecodable-entry", "stream").inc()
-        await intake.reject(self.store(), Rejection(
-            reason=reason, uri=_uri_in(fields), entry_id=entry_id, source=fields.get("source"),
-            door="stream", problem="undecodable-entry"), now=self.now)
+        await intake.reject(
+            self.store(),
+            Rejection(
+                reason=reason,
+                uri=_uri_in(fields),
+                entry_id=entry_id,
+                source=fields.get("source"),
+                door="stream",
+                problem="undecodable-entry",
+            ),
+            now=self.now,
+        )

@@ -59,21 +59,32 @@ async def submit_article(store: IngestStore, raw: Any, *, source: str, now: Cloc
     parsed = domain.parse_article(raw)
     assets = await store.held_assets(referenced_media(parsed.doc))
     draft = domain.normalize(parsed, source=source, assets=assets)
-    incoming = domain.Incoming(parsed.doc.version, parsed.doc.versioncreated,
-                               domain.content_hash(parsed))
+    incoming = domain.Incoming(
+        parsed.doc.version, parsed.doc.versioncreated, domain.content_hash(parsed)
+    )
     at = now()
     async with store.db.transaction() as conn:
         outcome = await run_sync(conn, _accept_article, parsed, draft, incoming, source, at)
     if outcome.decision is Decision.STALE:
-        log.warning("stale version %s of %s (stored: %s) ignored",
-                    outcome.source_version, outcome.uri, outcome.current_version)
+        log.warning(
+            "stale version %s of %s (stored: %s) ignored",
+            outcome.source_version,
+            outcome.uri,
+            outcome.current_version,
+        )
     if outcome.article is not None:
         store.on_enqueued()
     return outcome
 
 
-def _accept_article(conn: sqlite3.Connection, parsed: domain.Parsed, draft: Article,
-                    incoming: domain.Incoming, source: str, at: datetime) -> Outcome:
+def _accept_article(
+    conn: sqlite3.Connection,
+    parsed: domain.Parsed,
+    draft: Article,
+    incoming: domain.Incoming,
+    source: str,
+    at: datetime,
+) -> Outcome:
     """The transaction's body, on SQLite's thread: decide, fix the slug, store, queue."""
     uri = parsed.uri
     current = IngestStore.current(conn, uri)
@@ -81,25 +92,39 @@ def _accept_article(conn: sqlite3.Connection, parsed: domain.Parsed, draft: Arti
     if current is not None and decision is not Decision.ACCEPTED:
         if decision is Decision.STALE:
             IngestStore.record_stale(conn, uri, incoming.version, current.version, source, at)
-        return Outcome(decision, uri, current.version, current.version,
-                       source_version=incoming.version, dialect=parsed.dialect,
-                       slug=current.slug)
+        return Outcome(
+            decision,
+            uri,
+            current.version,
+            current.version,
+            source_version=incoming.version,
+            dialect=parsed.dialect,
+            slug=current.slug,
+        )
     version = domain.ordinal(current, incoming.version)
-    slug = current.slug if current else IngestStore.free_slug(
-        conn, domain.slugify(draft.headline), uri)
+    slug = (
+        current.slug
+        if current
+        else IngestStore.free_slug(conn, domain.slugify(draft.headline), uri)
+    )
     lifecycle = domain.lifecycle_of(parsed, seen_before=current is not None)
-    article = draft.model_copy(update={"slug": slug, "lifecycle": lifecycle, "version": version,
-                                         "accepted_at": at})
+    article = draft.model_copy(
+        update={"slug": slug, "lifecycle": lifecycle, "version": version, "accepted_at": at}
+    )
     IngestStore.save_version(conn, article, incoming.content_hash, at)
-    enqueue_sync(conn, names.ARTICLES_INGESTED, Envelope[Article](
-        source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at,
-        data=article))
-    return Outcome(decision, uri, version, version, article, incoming.version, parsed.dialect,
-                   slug)
+    enqueue_sync(
+        conn,
+        names.ARTICLES_INGESTED,
+        Envelope[Article](
+            source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at, data=article
+        ),
+    )
+    return Outcome(decision, uri, version, version, article, incoming.version, parsed.dialect, slug)
 
 
-async def submit_asset(store: IngestStore, upload: Upload, *, max_bytes: int,
-                       now: Clock) -> tuple[Asset, bool]:
+async def submit_asset(
+    store: IngestStore, upload: Upload, *, max_bytes: int, now: Clock
+) -> tuple[Asset, bool]:
     """Keep a pushed media file and send it on to the site; (asset, False) when galley
     already held the same bytes (it is sent on again all the same: the site may have
     lost it, and keeping it twice changes nothing). Raises AssetRefused when the file is
@@ -116,13 +141,19 @@ def _keep_asset(conn: sqlite3.Connection, asset: Asset, content: bytes, at: date
     changed = IngestStore.asset_sha256(conn, asset.media_id) != asset.sha256
     if changed:
         IngestStore.save_asset(conn, asset, content, at)
-    enqueue_sync(conn, names.ASSETS_STORED, Envelope[Asset](
-        source=SOURCE, type=names.ASSET_STORED, subject=asset.media_id, time=at, data=asset))
+    enqueue_sync(
+        conn,
+        names.ASSETS_STORED,
+        Envelope[Asset](
+            source=SOURCE, type=names.ASSET_STORED, subject=asset.media_id, time=at, data=asset
+        ),
+    )
     return changed
 
 
-async def submit_author(store: IngestStore, raw: Any, *, source: str, now: Clock
-                        ) -> tuple[AuthorProfile, bool]:
+async def submit_author(
+    store: IngestStore, raw: Any, *, source: str, now: Clock
+) -> tuple[AuthorProfile, bool]:
     """Store a profile and emit author.updated; (profile, False) when nothing changed."""
     profile = domain.parse_author(raw)
     digest = domain.content_hash(profile)
@@ -131,9 +162,17 @@ async def submit_author(store: IngestStore, raw: Any, *, source: str, now: Clock
         if await store.author_hash(conn, profile.slug) == digest:
             return profile, False
         await store.save_author(conn, profile, digest, source, at)
-        await enqueue(conn, names.AUTHORS_UPDATED, Envelope[AuthorProfile](
-            source=SOURCE, type=names.AUTHOR_UPDATED, subject=profile.slug, time=at,
-            data=profile))
+        await enqueue(
+            conn,
+            names.AUTHORS_UPDATED,
+            Envelope[AuthorProfile](
+                source=SOURCE,
+                type=names.AUTHOR_UPDATED,
+                subject=profile.slug,
+                time=at,
+                data=profile,
+            ),
+        )
     store.on_enqueued()
     return profile, True
 
@@ -141,7 +180,15 @@ async def submit_author(store: IngestStore, raw: Any, *, source: str, now: Clock
 async def reject(store: IngestStore, rejection: Rejection, *, now: Clock) -> None:
     """Queue an article.rejected event saying why an input was refused."""
     async with store.db.transaction() as conn:
-        await enqueue(conn, names.ARTICLES_REJECTED, Envelope[Rejection](
-            source=SOURCE, type=names.ARTICLE_REJECTED, subject=rejection.uri, time=now(),
-            data=rejection))
+        await enqueue(
+            conn,
+            names.ARTICLES_REJECTED,
+            Envelope[Rejection](
+                source=SOURCE,
+                type=names.ARTICLE_REJECTED,
+                subject=rejection.uri,
+                time=now(),
+                data=rejection,
+            ),
+        )
     store.on_enqueued()

@@ -12,14 +12,21 @@ from shared.infra.problems import MEDIA_TYPE, Problem
 __all__ = ["MEDIA_TYPE", "Problem", "install", "invalid_problem"]
 
 
-TITLES = {"invalid-document": "The document is not valid",
-          "unsupported-item-type": "Unsupported item type"}
+TITLES = {
+    "invalid-document": "The document is not valid",
+    "unsupported-item-type": "Unsupported item type",
+}
 
 
 def invalid_problem(exc: Invalid) -> Problem:
     errors = [e.as_dict() for e in exc.errors]
-    return Problem(422, exc.problem, TITLES.get(exc.problem, "The document is not valid"),
-                   str(exc), errors=errors)
+    return Problem(
+        422,
+        exc.problem,
+        TITLES.get(exc.problem, "The document is not valid"),
+        str(exc),
+        errors=errors,
+    )
 
 
 def install(app: FastAPI) -> None:

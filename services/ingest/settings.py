@@ -36,8 +36,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1)
     max_asset_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one pushed media file
     # where the reader-facing site lives: the answer to a post gives the story's page URL
-    site_url: str = Field("http://127.0.0.1:8003",
-                          validation_alias=AliasChoices("site_url", "PUBLISH_BASE_URL"))
+    site_url: str = Field(
+        "http://127.0.0.1:8003", validation_alias=AliasChoices("site_url", "PUBLISH_BASE_URL")
+    )
     rate_per_second: float = Field(10.0, gt=0)  # sustained posts per second per source
     rate_burst: int = Field(30, ge=1)  # posts a source may send at once
     relay_max_backoff: float = Field(5.0, gt=0)

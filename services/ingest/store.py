@@ -81,11 +81,17 @@ class IngestStore:
         db = await Database.open(path, schema=[SCHEMA, OUTBOX_SCHEMA])
         # a database from before the newsroom's own version was kept: its versions were
         # whole numbers, which is what galley's ordinal held
-        await db.add_columns("articles", {"source_version": "TEXT", "versioncreated": "TEXT"},
-                             ["UPDATE articles SET source_version = CAST(version AS TEXT)"])
+        await db.add_columns(
+            "articles",
+            {"source_version": "TEXT", "versioncreated": "TEXT"},
+            ["UPDATE articles SET source_version = CAST(version AS TEXT)"],
+        )
         await db.add_columns("stale_versions", {"sent_version": "TEXT"})
-        await db.add_columns("article_versions", {"source_version": "TEXT"},
-                             ["UPDATE article_versions SET source_version = CAST(version AS TEXT)"])
+        await db.add_columns(
+            "article_versions",
+            {"source_version": "TEXT"},
+            ["UPDATE article_versions SET source_version = CAST(version AS TEXT)"],
+        )
         return cls(db)
 
     async def close(self) -> None:
@@ -100,7 +106,9 @@ class IngestStore:
     def current(conn: sqlite3.Connection, uri: str) -> Current | None:
         row = conn.execute(
             "SELECT version, content_hash, slug, source_version, versioncreated FROM articles"
-            " WHERE uri = ?", (uri,)).fetchone()
+            " WHERE uri = ?",
+            (uri,),
+        ).fetchone()
         if row is None:
             return None
         created = datetime.fromisoformat(row[4]) if row[4] else None
@@ -116,8 +124,9 @@ class IngestStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def save_version(conn: sqlite3.Connection, article: Article, digest: str,
-                     now: datetime) -> None:
+    def save_version(
+        conn: sqlite3.Connection, article: Article, digest: str, now: datetime
+    ) -> None:
         at = now.isoformat()
         created = article.versioncreated.isoformat() if article.versioncreated else None
         conn.execute(
@@ -128,25 +137,47 @@ class IngestStore:
             " source = excluded.source, article = excluded.article,"
             " updated_at = excluded.updated_at, source_version = excluded.source_version,"
             " versioncreated = excluded.versioncreated",
-            (article.uri, article.slug, article.version, digest, article.lifecycle,
-             article.source, article.model_dump_json(), at, article.source_version, created),
+            (
+                article.uri,
+                article.slug,
+                article.version,
+                digest,
+                article.lifecycle,
+                article.source,
+                article.model_dump_json(),
+                at,
+                article.source_version,
+                created,
+            ),
         )
         conn.execute(
             "INSERT INTO article_versions(uri, version, content_hash, lifecycle, source,"
             " received_at, source_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (article.uri, article.version, digest, article.lifecycle, article.source, at,
-             article.source_version),
+            (
+                article.uri,
+                article.version,
+                digest,
+                article.lifecycle,
+                article.source,
+                at,
+                article.source_version,
+            ),
         )
 
     @staticmethod
-    def record_stale(conn: sqlite3.Connection, uri: str, version: str | None,
-                     current_version: int, source: str, now: datetime) -> None:
+    def record_stale(
+        conn: sqlite3.Connection,
+        uri: str,
+        version: str | None,
+        current_version: int,
+        source: str,
+        now: datetime,
+    ) -> None:
         """`version` is the newsroom's version string ("" when it sent none)."""
         conn.execute(
             "INSERT INTO stale_versions(uri, version, current_version, source, received_at,"
             " sent_version) VALUES (?, 0, ?, ?, ?, ?)",
-            (uri, current_version, source, now.isoformat(),
-             version if version is not None else ""),
+            (uri, current_version, source, now.isoformat(), version if version is not None else ""),
         )
 
     async def article(self, key: str) -> Article | None:
@@ -159,12 +190,14 @@ class IngestStore:
     async def history(self, uri: str) -> dict[str, list[dict[str, Any]]]:
         versions = await self.db.fetchall(
             "SELECT version, source_version, lifecycle, source, received_at FROM article_versions"
-            " WHERE uri = ? ORDER BY version", (uri,)
+            " WHERE uri = ? ORDER BY version",
+            (uri,),
         )
         stale = await self.db.fetchall(
             "SELECT COALESCE(sent_version, CAST(version AS TEXT)) AS version, current_version,"
             " source, received_at FROM stale_versions"
-            " WHERE uri = ? ORDER BY id", (uri,)
+            " WHERE uri = ? ORDER BY id",
+            (uri,),
         )
         return {"versions": [dict(r) for r in versions], "stale": [dict(r) for r in stale]}
 
@@ -175,36 +208,44 @@ class IngestStore:
         wanted = sorted(set(media_ids))
         found: set[str] = set()
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             rows = await self.db.fetchall(
                 f"SELECT media_id FROM assets WHERE media_id IN ({','.join('?' * len(chunk))})",
-                chunk)
+                chunk,
+            )
             found.update(row[0] for row in rows)
         return found
 
     async def asset_info(self, media_id: str) -> dict[str, Any] | None:
         row = await self.db.fetchone(
             "SELECT media_id, mime_type, size, sha256, stored_at FROM assets WHERE media_id = ?",
-            (media_id,))
+            (media_id,),
+        )
         return dict(row) if row else None
 
     @staticmethod
     def asset_sha256(conn: sqlite3.Connection, media_id: str) -> str | None:
-        row = conn.execute("SELECT sha256 FROM assets WHERE media_id = ?",
-                           (media_id,)).fetchone()
+        row = conn.execute("SELECT sha256 FROM assets WHERE media_id = ?", (media_id,)).fetchone()
         return str(row[0]) if row else None
 
     @staticmethod
-    def save_asset(conn: sqlite3.Connection, asset: Asset, content: bytes,
-                   now: datetime) -> None:
+    def save_asset(conn: sqlite3.Connection, asset: Asset, content: bytes, now: datetime) -> None:
         conn.execute(
             "INSERT INTO assets(media_id, mime_type, size, sha256, content, source, stored_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(media_id) DO UPDATE SET"
             " mime_type = excluded.mime_type, size = excluded.size, sha256 = excluded.sha256,"
             " content = excluded.content, source = excluded.source,"
             " stored_at = excluded.stored_at",
-            (asset.media_id, asset.mime_type, asset.size, asset.sha256, content,
-             asset.source or "", now.isoformat()))
+            (
+                asset.media_id,
+                asset.mime_type,
+                asset.size,
+                asset.sha256,
+                content,
+                asset.source or "",
+                now.isoformat(),
+            ),
+        )
 
     # --- authors --------------------------------------------------------------------
 
@@ -215,8 +256,9 @@ class IngestStore:
         return str(row[0]) if row else None
 
     @staticmethod
-    async def save_author(conn: aiosqlite.Connection, profile: AuthorProfile, digest: str,
-                          source: str, now: datetime) -> None:
+    async def save_author(
+        conn: aiosqlite.Connection, profile: AuthorProfile, digest: str, source: str, now: datetime
+    ) -> None:
         await conn.execute(
             "INSERT INTO authors(slug, content_hash, profile, source, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(slug) DO UPDATE SET"

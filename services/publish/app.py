@@ -46,12 +46,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
-                lifespan: Lifespan | None = None) -> FastAPI:
+def create_site(
+    settings: Settings, *, now: Callable[[], datetime] = utcnow, lifespan: Lifespan | None = None
+) -> FastAPI:
     """The reader-facing routes and middleware; without a lifespan the caller sets the store."""
     views = Views(Site(base_url=settings.base_url, name=settings.site_name))
-    app = FastAPI(title="galley publish", docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json", lifespan=lifespan)
+    app = FastAPI(
+        title="galley publish",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
     _openapi_without_head(app)
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -63,8 +69,9 @@ def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow,
         if request.url.path.startswith(("/v1/", "/feed/")):
             return problem(exc.status_code, "Request failed", str(exc.detail))
         title = "Not found" if exc.status_code == 404 else "Request failed"
-        return views.render(request, "error.html", exc.status_code, title=title,
-                            message=str(exc.detail))
+        return views.render(
+            request, "error.html", exc.status_code, title=title, message=str(exc.detail)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -101,8 +108,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         assets = await AssetStore.open(store.db)
         redis = aioredis.from_url(settings.redis_url)
         redis_holder["redis"] = redis
-        relay = OutboxRelay(store.db, obs.LatencyWriter(RedisStreamWriter(redis),
-                                                        names.ARTICLES_PUBLISHED))
+        relay = OutboxRelay(
+            store.db, obs.LatencyWriter(RedisStreamWriter(redis), names.ARTICLES_PUBLISHED)
+        )
         scheduler = Scheduler(store, now, relay.notify, max_wait=settings.scheduler_poll)
         app.state.store, app.state.relay, app.state.scheduler = store, relay, scheduler
         app.state.assets = assets
@@ -114,22 +122,39 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         def dead_letters() -> RedisDeadLetters:
             return RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH))
 
-        consumer = register_consumer(broker, consumer_name(names.PUBLISH),
-                          obs.traced(article_handler(lambda: store, now, on_change)),
-                          dead_letters, db=lambda: store.db, after_commit=on_change)
+        consumer = register_consumer(
+            broker,
+            consumer_name(names.PUBLISH),
+            obs.traced(article_handler(lambda: store, now, on_change)),
+            dead_letters,
+            db=lambda: store.db,
+            after_commit=on_change,
+        )
         asset_consumer = register_consumer(
-            broker, consumer_name(names.PUBLISH), obs.traced(asset_handler(lambda: assets)),
-            dead_letters, stream=names.ASSETS_STORED, route=(names.ASSET_STORED, Asset),
-            max_records=MAX_RECORDS, db=lambda: store.db)
+            broker,
+            consumer_name(names.PUBLISH),
+            obs.traced(asset_handler(lambda: assets)),
+            dead_letters,
+            stream=names.ASSETS_STORED,
+            route=(names.ASSET_STORED, Asset),
+            max_records=MAX_RECORDS,
+            db=lambda: store.db,
+        )
         await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
         await ensure_group(redis, names.ASSETS_STORED, names.PUBLISH_GROUP)
         await broker.start()
-        tasks = [asyncio.create_task(relay.run(), name="publish-outbox-relay"),
-                 asyncio.create_task(scheduler.run(), name="publish-scheduler"),
-                 asyncio.create_task(keep_consuming([consumer, asset_consumer], redis,
-                                                    trim=(names.ARTICLES_ENRICHED,
-                                                          names.ASSETS_STORED)),
-                                     name="publish-heal")]
+        tasks = [
+            asyncio.create_task(relay.run(), name="publish-outbox-relay"),
+            asyncio.create_task(scheduler.run(), name="publish-scheduler"),
+            asyncio.create_task(
+                keep_consuming(
+                    [consumer, asset_consumer],
+                    redis,
+                    trim=(names.ARTICLES_ENRICHED, names.ASSETS_STORED),
+                ),
+                name="publish-heal",
+            ),
+        ]
         try:
             yield
         finally:
@@ -140,8 +165,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
 
     app = create_site(settings, now=now, lifespan=lifespan)
     app.state.broker = broker
-    dlq = obs.dead_letter_probe(lambda: redis_holder.get("redis"),
-                                names.dead_letter_stream(names.PUBLISH))
+    dlq = obs.dead_letter_probe(
+        lambda: redis_holder.get("redis"), names.dead_letter_stream(names.PUBLISH)
+    )
     app.middleware("http")(obs.http_trace_middleware())
     app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
     return app

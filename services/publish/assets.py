@@ -51,7 +51,6 @@ CHUNK = 256 * 1024  # bytes read (and sent) at once
 MAX_RECORDS = 4
 
 
-
 @dataclass(frozen=True)
 class Stored:
     """A served file's row, without its bytes (`AssetStore.read` streams those)."""

@@ -277,6 +277,7 @@ DATE_FORMATS: dict[str, str] = {
     "zh": "{y}年{m}月{d}日",
 }
 
+
 def language(tag: str | None) -> str:
     """A language tag as sent ("nb-NO", "zh-Hans", "DE") -> a language here, else English."""
     found = primary(tag)

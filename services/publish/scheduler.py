@@ -19,8 +19,14 @@ log = logging.getLogger("galley.publish.scheduler")
 
 
 class Scheduler:
-    def __init__(self, store: Store, now: Callable[[], datetime],
-                 on_emit: Callable[[], None] = lambda: None, *, max_wait: float = 0.5) -> None:
+    def __init__(
+        self,
+        store: Store,
+        now: Callable[[], datetime],
+        on_emit: Callable[[], None] = lambda: None,
+        *,
+        max_wait: float = 0.5,
+    ) -> None:
         self._store = store
         self._now = now
         self._on_emit = on_emit

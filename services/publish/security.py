@@ -9,18 +9,20 @@ from fastapi import Request, Response
 
 
 def content_security_policy(nonce: str) -> str:
-    return "; ".join((
-        "default-src 'self'",
-        f"script-src 'nonce-{nonce}'",
-        "style-src 'self'",
-        "img-src 'self' https: data:",
-        "media-src 'self' https:",  # video and audio renditions
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' https: data:",
+            "media-src 'self' https:",  # video and audio renditions
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
 async def security_headers(

@@ -70,13 +70,16 @@ def create_app(
             stream=names.ARTICLES_PUBLISHED,
             group=names.WEBHOOKS_GROUP,
             consumer=consumer_name(names.WEBHOOKS),
-            routes=obs.route_map({
-                t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
-                for t in names.PUBLISHED_EVENT_TYPES
-            }),
+            routes=obs.route_map(
+                {
+                    t: Route(PublishedArticle, make_on_published(store, dispatcher.notify, now))
+                    for t in names.PUBLISHED_EVENT_TYPES
+                }
+            ),
             dead_letters=lambda: RedisDeadLetters(redis, names.dead_letter_stream(names.WEBHOOKS)),
             claim_idle_ms=settings.claim_idle_ms,
-            db=lambda: db, after_commit=dispatcher.notify,
+            db=lambda: db,
+            after_commit=dispatcher.notify,
         )
         consumer.register()
         await ensure_group(redis, names.ARTICLES_PUBLISHED, names.WEBHOOKS_GROUP)
@@ -96,8 +99,9 @@ def create_app(
 
     app = FastAPI(title="galley webhooks", lifespan=lifespan)
     app.state.broker = broker
-    dlq = obs.dead_letter_probe(lambda: redis_holder.get("redis"),
-                                names.dead_letter_stream(names.WEBHOOKS))
+    dlq = obs.dead_letter_probe(
+        lambda: redis_holder.get("redis"), names.dead_letter_stream(names.WEBHOOKS)
+    )
     app.middleware("http")(obs.http_trace_middleware())
     app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
     app.include_router(

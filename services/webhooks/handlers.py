@@ -123,8 +123,9 @@ def make_router(
         if current is None:
             raise _not_found("delivery")
         if current["state"] == "pending":
-            raise Problem(409, "already-pending", "Already pending",
-                          "this delivery is already queued")
+            raise Problem(
+                409, "already-pending", "Already pending", "this delivery is already queued"
+            )
         await store.redeliver(sub_id, now(), delivery_id)
         notify()
         return await store.delivery(sub_id, delivery_id) or {}

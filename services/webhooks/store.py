@@ -155,12 +155,18 @@ def _accept_event(
 ) -> int:
     if not first_time_sync(conn, event_id):
         return 0
-    subs = [_subscription(r) for r in
-            conn.execute("SELECT * FROM subscriptions ORDER BY created_at, id").fetchall()]
+    subs = [
+        _subscription(r)
+        for r in conn.execute("SELECT * FROM subscriptions ORDER BY created_at, id").fetchall()
+    ]
     if not subs:
         return 0
-    received = {r[0] for r in conn.execute(
-        "SELECT subscription_id FROM received WHERE subject = ?", (subject or "",))}
+    received = {
+        r[0]
+        for r in conn.execute(
+            "SELECT subscription_id FROM received WHERE subject = ?", (subject or "",)
+        )
+    }
     chosen = pick(subs, received)
     if not chosen:
         return 0
@@ -239,8 +245,9 @@ class Store:
         One `run_sync` unit of work. The body is made and stored only when
         some subscription gets the event: `events` exists for the deliveries' sake."""
         async with self.db.transaction() as conn:
-            return await run_sync(conn, _accept_event, event_id, event_type, subject, body,
-                                  now, pick)
+            return await run_sync(
+                conn, _accept_event, event_id, event_type, subject, body, now, pick
+            )
 
     # --- dispatching ----------------------------------------------------------
     async def due(self, now: datetime, limit: int) -> list[Due]:

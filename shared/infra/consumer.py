@@ -86,8 +86,15 @@ async def ensure_group(redis: Any, stream: str, group: str) -> None:
 
 
 class DeadLetters(Protocol):
-    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
-                   stream: str, group: str) -> None: ...
+    async def park(
+        self,
+        fields: Mapping[str, str],
+        *,
+        reason: str,
+        entry_id: str | None,
+        stream: str,
+        group: str,
+    ) -> None: ...
 
 
 class RedisDeadLetters:
@@ -97,16 +104,25 @@ class RedisDeadLetters:
         self._redis = redis
         self.stream = dlq_stream
 
-    async def park(self, fields: Mapping[str, str], *, reason: str, entry_id: str | None,
-                   stream: str, group: str) -> None:
+    async def park(
+        self,
+        fields: Mapping[str, str],
+        *,
+        reason: str,
+        entry_id: str | None,
+        stream: str,
+        group: str,
+    ) -> None:
         entry = {f"orig.{k}" if k.startswith("dlq.") else k: v for k, v in fields.items()}
-        entry.update({
-            "dlq.reason": reason[:2000],
-            "dlq.entry_id": entry_id or "",
-            "dlq.stream": stream,
-            "dlq.group": group,
-            "dlq.time": datetime.now(UTC).isoformat(),
-        })
+        entry.update(
+            {
+                "dlq.reason": reason[:2000],
+                "dlq.entry_id": entry_id or "",
+                "dlq.stream": stream,
+                "dlq.group": group,
+                "dlq.time": datetime.now(UTC).isoformat(),
+            }
+        )
         await self._redis.xadd(self.stream, entry)
 
 
@@ -189,14 +205,25 @@ def new_broker(url: str, *, graceful_timeout: float = 15.0) -> RedisBroker:
     # only and need no casting), which saves its per-read work. log_level=DEBUG: the
     # "Received"/"Processed" lines FastStream writes for every read are debug output
     # (galley logs each event it handles itself); its errors keep their own levels.
-    return RedisBroker(url, parser=raw_entries_parser, decoder=tolerant_decoder,
-                       graceful_timeout=graceful_timeout, apply_types=False,
-                       log_level=logging.DEBUG)
+    return RedisBroker(
+        url,
+        parser=raw_entries_parser,
+        decoder=tolerant_decoder,
+        graceful_timeout=graceful_timeout,
+        apply_types=False,
+        log_level=logging.DEBUG,
+    )
 
 
-async def keep_consuming(consumers: list[StreamConsumer], redis: Any, *,
-                         interval: float = 1.0, trim: tuple[str, ...] = (),
-                         trim_every: float = 60.0, retention_s: float = 3600.0) -> None:
+async def keep_consuming(
+    consumers: list[StreamConsumer],
+    redis: Any,
+    *,
+    interval: float = 1.0,
+    trim: tuple[str, ...] = (),
+    trim_every: float = 60.0,
+    retention_s: float = 3600.0,
+) -> None:
     """Background task, until cancelled: heal every consumer whose group vanished, and
     now and then trim the named streams down to what every group has acknowledged."""
     import asyncio
@@ -301,14 +328,24 @@ class StreamConsumer:
 
     def register(self) -> None:
         new_sub = self.broker.subscriber(
-            stream=_StreamSub(self.stream, group=self.group, consumer=self.consumer,
-                             max_records=self.max_records, polling_interval=100,
-                             batch=self.db is not None),
+            stream=_StreamSub(
+                self.stream,
+                group=self.group,
+                consumer=self.consumer,
+                max_records=self.max_records,
+                polling_interval=100,
+                batch=self.db is not None,
+            ),
             ack_policy=AckPolicy.MANUAL,
         )
         claim_sub = self.broker.subscriber(
-            stream=_StreamSub(self.stream, group=self.group, consumer=f"{self.consumer}-claim",
-                             min_idle_time=self.claim_idle_ms, polling_interval=1000),
+            stream=_StreamSub(
+                self.stream,
+                group=self.group,
+                consumer=f"{self.consumer}-claim",
+                min_idle_time=self.claim_idle_ms,
+                polling_interval=1000,
+            ),
             ack_policy=AckPolicy.MANUAL,
         )
         self.subscribers = (new_sub, claim_sub)
@@ -317,10 +354,12 @@ class StreamConsumer:
         # a `msg: RedisStreamMessage` parameter is a FastDepends custom field, which it
         # resolves on a worker thread, one thread hop per read.
         if self.db is not None:
+
             @new_sub
             async def read_new(body: Any) -> None:
                 await self.process_batch(body, self._message())
         else:
+
             @new_sub
             async def read_new(body: Any) -> None:
                 await self.process(body, self._message())
@@ -365,8 +404,9 @@ class StreamConsumer:
             return False
         await ensure_group(redis, self.stream, self.group)
         for sub in stopped:
-            log.warning("restarting reader of %s/%s after its group vanished",
-                        self.stream, self.group)
+            log.warning(
+                "restarting reader of %s/%s after its group vanished", self.stream, self.group
+            )
             await sub.start()
         return True
 
@@ -378,12 +418,19 @@ class StreamConsumer:
     async def _park(self, fields: Mapping[str, str], msg: RedisStreamMessage, reason: str) -> None:
         await self._park_entry(fields, _entry_id(msg), reason)
 
-    async def _park_entry(self, fields: Mapping[str, str], entry_id: str | None,
-                          reason: str) -> None:
-        await self.dead_letters().park(fields, reason=reason, entry_id=entry_id,
-                                       stream=self.stream, group=self.group)
-        log.error("dead-lettered entry %s of %s: %s", entry_id, self.stream, reason,
-                  extra={"event_id": fields.get("id"), "subject": fields.get("subject")})
+    async def _park_entry(
+        self, fields: Mapping[str, str], entry_id: str | None, reason: str
+    ) -> None:
+        await self.dead_letters().park(
+            fields, reason=reason, entry_id=entry_id, stream=self.stream, group=self.group
+        )
+        log.error(
+            "dead-lettered entry %s of %s: %s",
+            entry_id,
+            self.stream,
+            reason,
+            extra={"event_id": fields.get("id"), "subject": fields.get("subject")},
+        )
         if self.on_parked is not None:
             await self.on_parked(fields, reason, entry_id)
 
@@ -449,8 +496,12 @@ class StreamConsumer:
             await route.handle(event)
         except Exception as exc:
             # Left pending: the claimer retries it, then dead-letters it.
-            log.exception("handler failed for %s %s", env.type, env.subject,
-                          extra={"event_id": env.id, "subject": env.subject})
+            log.exception(
+                "handler failed for %s %s",
+                env.type,
+                env.subject,
+                extra={"event_id": env.id, "subject": env.subject},
+            )
             self._remember_error(entry_id, exc)
             return False
         self._last_error.pop(entry_id or "", None)

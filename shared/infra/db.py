@@ -72,9 +72,11 @@ def _call(fn: Callable[..., T], conn: aiosqlite.Connection, args: tuple[Any, ...
     raw: sqlite3.Connection = conn._conn  # on the worker thread
     return fn(raw, *args)
 
+
 # (writer connection, batch task) while a batch is open: that task runs its units inline
 _inline: contextvars.ContextVar[tuple[aiosqlite.Connection, asyncio.Task[Any]] | None] = (
-    contextvars.ContextVar("galley_db_inline", default=None))
+    contextvars.ContextVar("galley_db_inline", default=None)
+)
 
 
 def _inline_here(conn: aiosqlite.Connection) -> bool:
@@ -101,8 +103,12 @@ async def _open(path: str) -> aiosqlite.Connection:
 class Database:
     """A SQLite file (or `:memory:`) with one serialized writer and one reader."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 peeker: sqlite3.Connection | None = None) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        peeker: sqlite3.Connection | None = None,
+    ) -> None:
         self._writer = writer
         self._reader = reader
         self._peeker = peeker
@@ -123,8 +129,9 @@ class Database:
             return cls(writer, writer)
         return cls(writer, await _open(path), _open_peeker(path))
 
-    async def add_columns(self, table: str, columns: dict[str, str],
-                          backfill: Iterable[str] = ()) -> None:
+    async def add_columns(
+        self, table: str, columns: dict[str, str], backfill: Iterable[str] = ()
+    ) -> None:
         """Add the columns a table made by an older release lacks, then run `backfill`
         statements once, in the same transaction (a database older than the columns)."""
         async with self.transaction() as conn:
@@ -283,8 +290,9 @@ def _statement(conn: sqlite3.Connection, sql: str) -> None:
     conn.execute(sql)
 
 
-def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str],
-                 backfill: tuple[str, ...]) -> None:
+def _add_columns(
+    conn: sqlite3.Connection, table: str, columns: dict[str, str], backfill: tuple[str, ...]
+) -> None:
     have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
     missing = {name: decl for name, decl in columns.items() if name not in have}
     for name, decl in missing.items():

@@ -10,7 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 
 def ops_router(
-    broker_ready: Callable[[], Any], registry: CollectorRegistry | None = None,
+    broker_ready: Callable[[], Any],
+    registry: CollectorRegistry | None = None,
     probes: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> APIRouter:
     """Health, readiness and /metrics; `probes` refresh gauges just before a scrape."""

@@ -107,14 +107,22 @@ class RedisStreamWriter:
         return list(await pipe.execute(raise_on_error=False))
 
 
-_INSERT = ("INSERT INTO outbox(stream, event_id, event_type, subject, fields, created_at)"
-           " VALUES (?, ?, ?, ?, ?, ?)")
+_INSERT = (
+    "INSERT INTO outbox(stream, event_id, event_type, subject, fields, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def outbox_row(stream: str, event: Envelope[Any]) -> tuple[Any, ...]:
     """The outbox row of an event (the parameters of `_INSERT`)."""
-    return (stream, event.id, event.type, event.subject,
-            json.dumps(event.to_fields(), ensure_ascii=False), datetime.now(UTC).isoformat())
+    return (
+        stream,
+        event.id,
+        event.type,
+        event.subject,
+        json.dumps(event.to_fields(), ensure_ascii=False),
+        datetime.now(UTC).isoformat(),
+    )
 
 
 async def enqueue(conn: aiosqlite.Connection, stream: str, event: Envelope[Any]) -> None:
@@ -166,7 +174,8 @@ class OutboxRelay:
     async def pending(self) -> int:
         """Rows not yet appended to Redis."""
         row = await self._db.fetchone(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND seq > ?", (self._after,))
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND seq > ?", (self._after,)
+        )
         return int(row[0]) if row else 0
 
     async def relay_once(self) -> int:
@@ -216,16 +225,17 @@ class OutboxRelay:
         is `mark_every` old. A failure leaves the rows to the next try, or to a re-send
         after a restart (which the guarded XADD turns into no-ops)."""
         if not self._appended or not (
-                idle or len(self._appended) >= self._batch
-                or time.monotonic() - self._oldest_unmarked >= self._mark_every):
+            idle
+            or len(self._appended) >= self._batch
+            or time.monotonic() - self._oldest_unmarked >= self._mark_every
+        ):
             return
         try:
             await self.mark_sent()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # SQLite busy or failing: the rows stay unmarked
-            log.warning("outbox relay: could not mark %d rows sent (%s)",
-                        len(self._appended), exc)
+            log.warning("outbox relay: could not mark %d rows sent (%s)", len(self._appended), exc)
 
     def _wait_for(self) -> float:
         """How long to sleep when nothing is left to append."""

@@ -25,21 +25,34 @@ TYPE_BASE = "/problems/"
 class Problem(Exception):
     """An error answered as problem+json; `kind` names its type, e.g. "version-conflict"."""
 
-    def __init__(self, status: int, kind: str, title: str, detail: str, *,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.headers = headers or {}
         self.extra = extra
 
     def response(self, instance: str | None = None) -> JSONResponse:
-        body: dict[str, Any] = {"type": TYPE_BASE + self.kind, "title": self.title,
-                                "status": self.status, "detail": self.detail}
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
         if instance:
             body["instance"] = instance
         body.update(self.extra)
-        return JSONResponse(body, status_code=self.status, headers=self.headers,
-                            media_type=MEDIA_TYPE)
+        return JSONResponse(
+            body, status_code=self.status, headers=self.headers, media_type=MEDIA_TYPE
+        )
 
 
 def json_pointer(loc: Iterable[str | int]) -> str:
@@ -56,14 +69,24 @@ def request_pointer(loc: Iterable[str | int]) -> str:
 
 def invalid_request(exc: RequestValidationError) -> Problem:
     errors = [{"pointer": request_pointer(e["loc"]), "detail": e["msg"]} for e in exc.errors()]
-    return Problem(422, "invalid-request", "The request is not valid",
-                   "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors), errors=errors)
+    return Problem(
+        422,
+        "invalid-request",
+        "The request is not valid",
+        "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors),
+        errors=errors,
+    )
 
 
 def http_problem(exc: StarletteHTTPException) -> Problem:
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
-    return Problem(exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail),
-                   headers=dict(exc.headers or {}))
+    return Problem(
+        exc.status_code,
+        title.lower().replace(" ", "-"),
+        title,
+        str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -84,6 +107,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return Problem(500, "internal-error", "Internal error",
-                       "the request could not be completed; it has been logged"
-                       ).response(request.url.path)
+        return Problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the request could not be completed; it has been logged",
+        ).response(request.url.path)

@@ -19,8 +19,14 @@ import pytest_asyncio
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -55,12 +61,23 @@ def publish_service(redis_server: Any, tmp_path: Path) -> Iterator[Service]:
     """`python -m services.publish` on a free port, its data in tmp_path."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "GALLEY_DATA_DIR": str(tmp_path / "data"), "REDIS_URL": redis_server.url,
-           "PUBLISH_PORT": str(port), "PUBLISH_HOST": "127.0.0.1", "PUBLISH_BASE_URL": url}
+    env = {
+        **os.environ,
+        "GALLEY_DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": redis_server.url,
+        "PUBLISH_PORT": str(port),
+        "PUBLISH_HOST": "127.0.0.1",
+        "PUBLISH_BASE_URL": url,
+    }
     log = tmp_path / "publish.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "services.publish"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.publish"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     service = Service(url, process, log)
     try:
         _wait_healthy(service)

@@ -47,14 +47,20 @@ async def _offline(route: Any) -> None:
         await route.abort()
 
 
-async def feed_the_service(redis: Any, service: Service, seed_article: dict[str, Any],
-                           seed_author: dict[str, Any], seed_related: dict[str, Any],
-                           seed_budget: dict[str, Any]) -> Any:
+async def feed_the_service(
+    redis: Any,
+    service: Service,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
+    seed_budget: dict[str, Any],
+) -> Any:
     """Enough stories for two feed pages, then the reference article on top."""
     card = author_card(seed_author)
     # older stories of the archive (the feed sorts by each story's own date)
-    stories = [simple_story(n, firstcreated=datetime(2025, 1, n, 9, 0, tzinfo=UTC))
-               for n in range(1, 13)]
+    stories = [
+        simple_story(n, firstcreated=datetime(2025, 1, n, 9, 0, tzinfo=UTC)) for n in range(1, 13)
+    ]
     stories.append(enriched_from_ninjs(seed_related, authors=[card]))
     stories.append(enriched_from_ninjs(seed_budget))
     article = seed_story(seed_article, seed_author, seed_related)
@@ -70,18 +76,26 @@ async def feed_the_service(redis: Any, service: Service, seed_article: dict[str,
 
 
 async def test_a_reader_sees_the_whole_article_page_and_can_load_more_stories(
-    redis: Any, publish_service: Service, browser: Any, seed_article: dict[str, Any],
-    seed_author: dict[str, Any], seed_related: dict[str, Any], seed_budget: dict[str, Any]
+    redis: Any,
+    publish_service: Service,
+    browser: Any,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
+    seed_budget: dict[str, Any],
 ) -> None:
-    article = await feed_the_service(redis, publish_service, seed_article, seed_author,
-                                     seed_related, seed_budget)
+    article = await feed_the_service(
+        redis, publish_service, seed_article, seed_author, seed_related, seed_budget
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     await context.route("**/*", _offline)
     page = await context.new_page()
     csp_errors: list[str] = []
-    page.on("console", lambda m: csp_errors.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
 
     # The article page shows everything the reference page shows.
     await page.goto(f"{publish_service.url}/articles/{article.slug}")
@@ -122,8 +136,9 @@ async def test_a_reader_sees_the_whole_article_page_and_can_load_more_stories(
     await page.screenshot(path=str(ARTIFACTS / "feed-after-show-more.png"), full_page=True)
 
     # The same article page on a phone.
-    phone = await browser.new_context(viewport={"width": 390, "height": 844},
-                                      device_scale_factor=2, is_mobile=True)
+    phone = await browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
     await phone.route("**/*", _offline)
     mobile = await phone.new_page()
     await mobile.goto(f"{publish_service.url}/articles/{article.slug}")

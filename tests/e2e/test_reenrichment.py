@@ -35,15 +35,21 @@ def test_a_new_bio_and_a_killed_related_story_reach_the_published_page(
     # The desk updates the bio: the already-published article is re-enriched and republished.
     new_bio = "Martin Fornusek reports on Central Europe for the Kyiv Independent."
     post(f"{ingest}/v1/authors", {**author, "bio": new_bio})
-    eventually(lambda: new_bio in get(f"{publish}/articles/{slug}").text,
-               what="the new bio on the article page")
+    eventually(
+        lambda: new_bio in get(f"{publish}/articles/{slug}").text,
+        what="the new bio on the article page",
+    )
 
     # The related story is killed: it answers 410 and the link to it disappears.
     post(f"{ingest}/v1/articles", {**pow_story, "version": "2", "pubstatus": "canceled"})
-    eventually(lambda: get(f"{publish}/articles/{pow_slug}").status_code == 410,
-               what="410 for the killed story")
-    eventually(lambda: f"/articles/{pow_slug}" not in get(f"{publish}/articles/{slug}").text,
-               what="the dead related link gone from the page")
+    eventually(
+        lambda: get(f"{publish}/articles/{pow_slug}").status_code == 410,
+        what="410 for the killed story",
+    )
+    eventually(
+        lambda: f"/articles/{pow_slug}" not in get(f"{publish}/articles/{slug}").text,
+        what="the dead related link gone from the page",
+    )
     assert f"/articles/{pow_slug}" not in get(f"{publish}/").text
 
 
@@ -51,8 +57,11 @@ def _related_slugs(publish: str, slug: str) -> list[str] | None:
     resp = get(f"{publish}/v1/articles/{slug}")
     if resp.status_code != 200:
         return None
-    related = [a for a in resp.json().get("associations", [])
-               if str(a.get("name", "")).startswith("related")]
+    related = [
+        a
+        for a in resp.json().get("associations", [])
+        if str(a.get("name", "")).startswith("related")
+    ]
     slugs = []
     for assoc in related:
         for alt in assoc.get("altids", []):

@@ -60,13 +60,16 @@ def replicated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipe
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
     # A delivery leased by the killed replica is retaken after timeout + 30 s (the lease).
     monkeypatch.setenv("WEBHOOKS_TIMEOUT", "2")
-    with running(Pipeline(
-        tmp_path / "data",
-        redis_url=None,
-        redis_port=free_port(),
-        replicas=REPLICAS,
-        services={n: _replica_ports() for n in SERVICES},
-    ), timeout=90) as started:
+    with running(
+        Pipeline(
+            tmp_path / "data",
+            redis_url=None,
+            redis_port=free_port(),
+            replicas=REPLICAS,
+            services={n: _replica_ports() for n in SERVICES},
+        ),
+        timeout=90,
+    ) as started:
         yield started
 
 

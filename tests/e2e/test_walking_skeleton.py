@@ -45,8 +45,10 @@ def test_seed_article_is_published_with_everything_the_reference_page_shows(
 
     # 2. Wait until the article page is up (the related story must be published first).
     article = load_fixture("article.json")
-    slug = eventually(lambda: _slug_on_feed(publish, article["headlines"][0]["value"]),
-                      what="the article on the news feed")
+    slug = eventually(
+        lambda: _slug_on_feed(publish, article["headlines"][0]["value"]),
+        what="the article on the news feed",
+    )
     page = get(f"{publish}/articles/{slug}")
     assert page.status_code == 200
     text = visible_text(page.text)
@@ -77,11 +79,20 @@ def test_seed_article_is_published_with_everything_the_reference_page_shows(
 
     # 5. Downstream: plain redis-py reads CloudEvents fields plus data, no FastStream needed.
     client = sync_redis.Redis.from_url(redis_server.url, decode_responses=True)
-    entries = eventually(lambda: _published(client, article["uri"]),
-                         what="article.published for the seed article")
+    entries = eventually(
+        lambda: _published(client, article["uri"]), what="article.published for the seed article"
+    )
     fields = entries[-1]
-    assert {"specversion", "id", "source", "type", "subject", "time", "datacontenttype",
-            "data"} <= set(fields)
+    assert {
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "datacontenttype",
+        "data",
+    } <= set(fields)
     assert fields["type"] == names.ARTICLE_PUBLISHED
     data = json.loads(fields["data"])
     assert data["uri"] == article["uri"]
@@ -93,13 +104,17 @@ def _slug_on_feed(publish: str, headline: str) -> str | None:
     feed = get(f"{publish}/")
     if feed.status_code != 200:
         return None
-    for href, inner in re.findall(r'<a[^>]+href="/articles/([^"]+)"[^>]*>(.*?)</a>', feed.text,
-                                  flags=re.S):
+    for href, inner in re.findall(
+        r'<a[^>]+href="/articles/([^"]+)"[^>]*>(.*?)</a>', feed.text, flags=re.S
+    ):
         if html.unescape(" ".join(re.sub(r"<[^>]+>", " ", inner).split())) == headline:
             return str(href)
     return None
 
 
 def _published(client: sync_redis.Redis, uri: str) -> list[dict[str, str]]:
-    return [fields for _id, fields in client.xrange(names.ARTICLES_PUBLISHED)
-            if fields.get("subject") == uri]
+    return [
+        fields
+        for _id, fields in client.xrange(names.ARTICLES_PUBLISHED)
+        if fields.get("subject") == uri
+    ]

@@ -19,7 +19,9 @@ STREAM, GROUP = "test.authors", "test-group"
 
 def author_event(slug: str) -> dict[str, str]:
     return Envelope[AuthorProfile](
-        source="/test", type="author.updated", subject=slug,
+        source="/test",
+        type="author.updated",
+        subject=slug,
         data=AuthorProfile(name=slug.title(), slug=slug),
     ).to_fields()
 
@@ -48,7 +50,10 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
 
     broker = RedisBroker(redis_server.url)
     StreamConsumer(
-        broker=broker, stream=STREAM, group=GROUP, consumer="c1",
+        broker=broker,
+        stream=STREAM,
+        group=GROUP,
+        consumer="c1",
         routes={"author.updated": Route(AuthorProfile, handle)},
         dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
     ).register()
@@ -80,7 +85,10 @@ async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
 
     broker = RedisBroker(redis_server.url)
     consumer = StreamConsumer(
-        broker=broker, stream=STREAM, group=GROUP, consumer="c1",
+        broker=broker,
+        stream=STREAM,
+        group=GROUP,
+        consumer="c1",
         routes={"author.updated": Route(AuthorProfile, handle)},
         dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
     )
@@ -105,8 +113,9 @@ async def test_a_batched_read_commits_once_and_acks_only_what_committed(
 ) -> None:
     from shared.infra.db import Database
 
-    db = await Database.open(tmp_path / "c.db", schema=[
-        "CREATE TABLE IF NOT EXISTS seen (slug TEXT PRIMARY KEY)"])
+    db = await Database.open(
+        tmp_path / "c.db", schema=["CREATE TABLE IF NOT EXISTS seen (slug TEXT PRIMARY KEY)"]
+    )
     for slug in ("a", "b", "boom", "c"):
         await redis.xadd(STREAM, author_event(slug))
     await redis.xadd(STREAM, {"type": "author.updated", "data": "{not json"})
@@ -122,10 +131,14 @@ async def test_a_batched_read_commits_once_and_acks_only_what_committed(
 
     broker = RedisBroker(redis_server.url)
     StreamConsumer(
-        broker=broker, stream=STREAM, group=GROUP, consumer="c1",
+        broker=broker,
+        stream=STREAM,
+        group=GROUP,
+        consumer="c1",
         routes={"author.updated": Route(AuthorProfile, handle)},
         dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
-        claim_idle_ms=600_000, db=lambda: db,
+        claim_idle_ms=600_000,
+        db=lambda: db,
         after_commit=lambda: commits.append(len(handled)),
     ).register()
     await ensure_group(redis, STREAM, GROUP)

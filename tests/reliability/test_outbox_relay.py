@@ -114,7 +114,8 @@ async def running(relay: OutboxRelay) -> AsyncIterator[None]:
 
 
 async def test_the_running_relay_appends_at_once_and_marks_in_bulk_later(
-    redis: Any, db: Database,
+    redis: Any,
+    db: Database,
 ) -> None:
     """Appending does not wait for marking; rows appended but not marked yet are not
     appended again; stopping the relay marks them, with the entry ids Redis gave."""
@@ -134,7 +135,8 @@ async def test_the_running_relay_appends_at_once_and_marks_in_bulk_later(
 
 
 async def test_the_relay_marks_what_it_appended_once_it_goes_idle(
-    redis: Any, db: Database,
+    redis: Any,
+    db: Database,
 ) -> None:
     relay = OutboxRelay(db, RedisStreamWriter(redis), idle_wait=0.05, mark_every=60.0)
 
@@ -150,7 +152,8 @@ async def test_the_relay_marks_what_it_appended_once_it_goes_idle(
 
 
 async def test_a_busy_relay_marks_rows_once_they_are_mark_every_old(
-    redis: Any, db: Database,
+    redis: Any,
+    db: Database,
 ) -> None:
     """Never idle (a commit every few ms), the relay still marks within `mark_every`."""
     relay = OutboxRelay(db, RedisStreamWriter(redis), idle_wait=60.0, mark_every=0.2)

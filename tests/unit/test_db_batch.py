@@ -98,7 +98,8 @@ def _insert_and_read_trace(conn: sqlite3.Connection, key: str) -> str:
 
 
 async def test_run_sync_is_part_of_the_savepoint_and_sees_the_callers_context(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     db = await Database.open(tmp_path / "r.db", schema=SCHEMA)
     TRACE.set("trace-1")
     try:
@@ -119,7 +120,8 @@ def _thread(conn: sqlite3.Connection) -> int:
 
 
 async def test_the_batch_task_runs_its_units_on_the_loop_thread_and_others_hop(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """Inside a batch its own task's units skip the hop to aiosqlite's thread; a unit
     outside a batch, or from a task the batch did not open, still takes it."""
     db = await Database.open(tmp_path / "i.db", schema=SCHEMA)

@@ -51,8 +51,12 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_every_service_scales_with_galley_replicas_on_a_host_port_range_of_its_own() -> None:
     services = compose()["services"]
-    for name, port in (("ingest", 8001), ("enrichment", 8002), ("publish", 8003),
-                       ("webhooks", 8004)):
+    for name, port in (
+        ("ingest", 8001),
+        ("enrichment", 8002),
+        ("publish", 8003),
+        ("webhooks", 8004),
+    ):
         svc = services[name]
         assert svc["deploy"]["replicas"] == "${GALLEY_REPLICAS:-1}"
         assert svc["ports"] == [f"${{{name.upper()}_PORTS:-{port}}}:{port}"]

@@ -23,7 +23,9 @@ def test_an_emitted_event_validates_against_its_exported_schema(tmp_path: Path) 
     export(tmp_path)
     schema = json.loads((tmp_path / "author.updated.schema.json").read_text())
     event = Envelope[AuthorProfile](
-        source=names.source_of(names.INGEST), type=names.AUTHOR_UPDATED, subject="a",
+        source=names.source_of(names.INGEST),
+        type=names.AUTHOR_UPDATED,
+        subject="a",
         data=AuthorProfile(name="A", slug="a"),
     )
     # What a subscriber in another language sees: stream fields, with `data` parsed.
@@ -34,7 +36,9 @@ def test_an_emitted_event_validates_against_its_exported_schema(tmp_path: Path) 
 
 def test_stream_fields_round_trip_through_the_envelope() -> None:
     event = Envelope[AuthorProfile](
-        source="/galley/ingest", type=names.AUTHOR_UPDATED, subject="a",
+        source="/galley/ingest",
+        type=names.AUTHOR_UPDATED,
+        subject="a",
         data=AuthorProfile(name="Ã", slug="a", aliases=["Ä"]),
     )
     raw = {k.encode(): v.encode() for k, v in event.to_fields().items()}

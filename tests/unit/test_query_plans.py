@@ -22,12 +22,20 @@ async def test_publishing_and_republishing_an_article_scans_no_table() -> None:
     try:
         for n in range(20):  # something to scan
             story = simple_story(n)
-            await store.apply(enriched_event(story).id, story.uri,
-                              lambda s, a=story: publish_domain.receive(s, a, NOW), NOW)
+            await store.apply(
+                enriched_event(story).id,
+                story.uri,
+                lambda s, a=story: publish_domain.receive(s, a, NOW),
+                NOW,
+            )
         update = simple_story(3, version=2, subjects=["City", "Weather"])
         async with scans(store.db) as scanned:
-            await store.apply(enriched_event(update).id, update.uri,
-                              lambda s: publish_domain.receive(s, update, NOW), NOW)
+            await store.apply(
+                enriched_event(update).id,
+                update.uri,
+                lambda s: publish_domain.receive(s, update, NOW),
+                NOW,
+            )
         assert scanned == {}
     finally:
         await store.close()
@@ -38,8 +46,11 @@ async def test_accepting_an_event_for_subscribers_scans_only_the_subscription_li
     try:
         for i in range(3):
             sub = webhooks_domain.Subscription(
-                id=new_id("sub"), url=f"https://hooks.example/{i}",
-                event_types=("article.published",), subject_filter=None)
+                id=new_id("sub"),
+                url=f"https://hooks.example/{i}",
+                event_types=("article.published",),
+                subject_filter=None,
+            )
             await store.add_subscription(sub, "whsec_x", NOW)
         for n in range(20):
             await _accept(store, f"evt-{n}", f"urn:test:story:{n}")
@@ -66,14 +77,21 @@ async def test_an_event_nobody_subscribes_to_is_marked_processed_and_not_stored(
         await store.db.close()
 
 
-async def _accept(store: WebhooksStore, event_id: str, subject: str,
-                  made: list[str] | None = None) -> int:
+async def _accept(
+    store: WebhooksStore, event_id: str, subject: str, made: list[str] | None = None
+) -> int:
     def body() -> str:
         if made is not None:
             made.append(event_id)
         return "{}"
 
     return await store.accept_event(
-        event_id, "article.published", subject, body, NOW,
+        event_id,
+        "article.published",
+        subject,
+        body,
+        NOW,
         lambda subs, received: webhooks_domain.recipients(
-            subs, "article.published", subject, received))
+            subs, "article.published", subject, received
+        ),
+    )

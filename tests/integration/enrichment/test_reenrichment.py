@@ -49,8 +49,12 @@ async def post_article(redis: Any, ninjs: dict[str, Any], **overrides: Any) -> N
 
 
 async def test_an_author_update_republishes_their_articles_once_with_the_new_bio(
-    redis_server: Any, redis: Any, tmp_path: Path, seed_author: dict[str, Any],
-    seed_related: dict[str, Any], seed_article: dict[str, Any],
+    redis_server: Any,
+    redis: Any,
+    tmp_path: Path,
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
+    seed_article: dict[str, Any],
 ) -> None:
     async with running(redis_server, tmp_path):
         first = author_updated(seed_author)
@@ -59,18 +63,23 @@ async def test_an_author_update_republishes_their_articles_once_with_the_new_bio
         await post_article(redis, seed_article)
         await enriched(redis, 2)
 
-        await redis.xadd(names.AUTHORS_UPDATED,
-                         author_updated({**seed_author, "bio": "A new bio."}).to_fields())
+        await redis.xadd(
+            names.AUTHORS_UPDATED, author_updated({**seed_author, "bio": "A new bio."}).to_fields()
+        )
         changed = (await enriched(redis, 4))[2:]
         # Replays: the very same event, and identical content under a new id.
         await redis.xadd(names.AUTHORS_UPDATED, first.to_fields())
-        await redis.xadd(names.AUTHORS_UPDATED,
-                         author_updated({**seed_author, "bio": "A new bio."}).to_fields())
+        await redis.xadd(
+            names.AUTHORS_UPDATED, author_updated({**seed_author, "bio": "A new bio."}).to_fields()
+        )
         # A sentinel processed after the replays, on the same stream.
-        await post_article(redis, seed_related, uri="urn:t:sentinel", byline="By Ann Lee",
-                           author_names=[])
-        await redis.xadd(names.AUTHORS_UPDATED,
-                         author_updated({"name": "Ann Lee", "slug": "ann-lee"}).to_fields())
+        await post_article(
+            redis, seed_related, uri="urn:t:sentinel", byline="By Ann Lee", author_names=[]
+        )
+        await redis.xadd(
+            names.AUTHORS_UPDATED,
+            author_updated({"name": "Ann Lee", "slug": "ann-lee"}).to_fields(),
+        )
         everything = await enriched(redis, 6)
 
     assert sorted(e.uri for e in changed) == sorted([seed_related["uri"], seed_article["uri"]])
@@ -81,16 +90,19 @@ async def test_an_author_update_republishes_their_articles_once_with_the_new_bio
 
 
 async def test_a_kill_removes_the_dead_link_and_the_index_survives_a_restart(
-    redis_server: Any, redis: Any, tmp_path: Path, seed_related: dict[str, Any],
-    seed_budget: dict[str, Any], seed_article: dict[str, Any],
+    redis_server: Any,
+    redis: Any,
+    tmp_path: Path,
+    seed_related: dict[str, Any],
+    seed_budget: dict[str, Any],
+    seed_article: dict[str, Any],
 ) -> None:
     async with running(redis_server, tmp_path):
         await post_article(redis, seed_related)
         await post_article(redis, seed_budget)
         await post_article(redis, seed_article)
         linked = (await enriched(redis, 3))[2]
-        await post_article(redis, seed_related, version=2, lifecycle="killed",
-                           pubstatus="canceled")
+        await post_article(redis, seed_related, version=2, lifecycle="killed", pubstatus="canceled")
         killed, relinked = (await enriched(redis, 5))[3:]
 
     assert linked.related[0].uri == seed_related["uri"]

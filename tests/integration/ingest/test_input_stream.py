@@ -30,7 +30,11 @@ async def events(redis: Any, stream: str) -> list[Any]:
 
 
 async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_rest_flow(
-    redis_server: Any, redis: Any, tmp_path: Path, seed_article: dict, seed_related: dict,
+    redis_server: Any,
+    redis: Any,
+    tmp_path: Path,
+    seed_article: dict,
+    seed_related: dict,
     seed_author: dict,
 ) -> None:
     conflicting = {**seed_article, "headlines": [{"role": "main", "value": "Different"}]}
@@ -49,16 +53,26 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
     async with running(settings):
 
         async def settled() -> bool:
-            counts = [await redis.xlen(s) for s in (
-                names.ARTICLES_INGESTED, names.AUTHORS_UPDATED, names.ARTICLES_REJECTED, DLQ)]
+            counts = [
+                await redis.xlen(s)
+                for s in (
+                    names.ARTICLES_INGESTED,
+                    names.AUTHORS_UPDATED,
+                    names.ARTICLES_REJECTED,
+                    DLQ,
+                )
+            ]
             return counts == [2, 1, 4, 4]
 
         await wait_for(settled)
 
-    articles = [Article.model_validate(e.data) for e in await events(redis,
-                                                                     names.ARTICLES_INGESTED)]
+    articles = [
+        Article.model_validate(e.data) for e in await events(redis, names.ARTICLES_INGESTED)
+    ]
     assert [(a.uri, a.source) for a in articles] == [
-        (seed_article["uri"], "superdesk"), (seed_related["uri"], "arc")]
+        (seed_article["uri"], "superdesk"),
+        (seed_related["uri"], "arc"),
+    ]
     [author] = await events(redis, names.AUTHORS_UPDATED)
     assert AuthorProfile.model_validate(author.data).slug == "martin-fornusek"
 
@@ -70,8 +84,9 @@ async def test_a_poison_entry_between_good_ones_is_parked_and_rejected_and_the_r
     assert reasons[2].startswith("conflict")
     assert reasons[3] == "undecodable: 'data' is nested too deeply"
 
-    rejections = [Rejection.model_validate(e.data) for e in await events(
-        redis, names.ARTICLES_REJECTED)]
+    rejections = [
+        Rejection.model_validate(e.data) for e in await events(redis, names.ARTICLES_REJECTED)
+    ]
     assert [r.entry_id for r in rejections] == ids[1:5]
     assert rejections[1].errors[0]["pointer"] == "/version"
     assert (rejections[1].uri, rejections[1].source) == ("urn:bad", "arc")
@@ -87,8 +102,9 @@ async def test_both_doors_end_in_the_same_article(
     by_stream = {**seed_article, "uri": "urn:door:stream"}
     settings = Settings(data_dir=tmp_path, redis_url=redis_server.url, api_keys="sd:it-key")
     async with running(settings) as (_app, client):
-        posted = await client.post("/v1/articles", json={**seed_article, "uri": "urn:door:http"},
-                                   headers=KEY)
+        posted = await client.post(
+            "/v1/articles", json={**seed_article, "uri": "urn:door:http"}, headers=KEY
+        )
         assert posted.status_code == 202
         await redis.xadd(STREAM, entry(names.ARTICLE_SUBMITTED, by_stream, source="sd"))
 
@@ -97,8 +113,9 @@ async def test_both_doors_end_in_the_same_article(
 
         await wait_for(both)
 
-    http, stream = [Article.model_validate(e.data) for e in await events(
-        redis, names.ARTICLES_INGESTED)]
+    http, stream = [
+        Article.model_validate(e.data) for e in await events(redis, names.ARTICLES_INGESTED)
+    ]
     skip = {"uri", "slug", "ninjs", "accepted_at"}
     assert http.model_dump(exclude=skip) == stream.model_dump(exclude=skip)
     assert stream.slug == f"{http.slug}-2"

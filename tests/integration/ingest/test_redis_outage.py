@@ -40,8 +40,12 @@ async def stream_length(url: str, stream: str) -> int:
 async def test_posts_get_202_while_redis_is_down_and_every_one_arrives_once_it_is_back(
     own_redis: RedisServer, tmp_path: Path, seed_article: dict
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "data", redis_url=own_redis.url,
-                        api_keys="sd:it-key", relay_max_backoff=0.5)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        redis_url=own_redis.url,
+        api_keys="sd:it-key",
+        relay_max_backoff=0.5,
+    )
 
     def version(n: int) -> dict[str, Any]:
         return copy.deepcopy(seed_article) | {"version": str(n)}
@@ -51,8 +55,7 @@ async def test_posts_get_202_while_redis_is_down_and_every_one_arrives_once_it_i
 
     async with running(settings) as (app, client):
         # Redis up: the first version goes straight through.
-        assert (await client.post("/v1/articles", json=version(1), headers=KEY)
-                ).status_code == 202
+        assert (await client.post("/v1/articles", json=version(1), headers=KEY)).status_code == 202
         await wait_for(lambda: ingested(1))
 
         # Redis down: posts are still accepted, into the outbox.

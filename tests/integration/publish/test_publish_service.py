@@ -23,8 +23,11 @@ pytestmark = pytest.mark.integration
 
 
 @asynccontextmanager
-async def running(redis_url: str, data_dir: Path, now: Callable[[], datetime],
-                  ) -> AsyncIterator[httpx.AsyncClient]:
+async def running(
+    redis_url: str,
+    data_dir: Path,
+    now: Callable[[], datetime],
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(redis_url=redis_url, data_dir=data_dir), now=now)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -35,8 +38,10 @@ async def running(redis_url: str, data_dir: Path, now: Callable[[], datetime],
 async def published(redis: Any) -> list[tuple[str, PublishedArticle]]:
     """articles.published as any plain Redis client reads it."""
     entries = await redis.xrange(names.ARTICLES_PUBLISHED)
-    return [(f[b"type"].decode(), PublishedArticle.model_validate(json.loads(f[b"data"])))
-            for _id, f in entries]
+    return [
+        (f[b"type"].decode(), PublishedArticle.model_validate(json.loads(f[b"data"])))
+        for _id, f in entries
+    ]
 
 
 async def status(client: httpx.AsyncClient, path: str) -> int:
@@ -44,8 +49,12 @@ async def status(client: httpx.AsyncClient, path: str) -> int:
 
 
 async def test_the_seed_article_flows_from_the_stream_to_the_page_and_to_articles_published(
-    redis_server: Any, redis: Any, tmp_path: Path, seed_article: dict[str, Any],
-    seed_author: dict[str, Any], seed_related: dict[str, Any]
+    redis_server: Any,
+    redis: Any,
+    tmp_path: Path,
+    seed_article: dict[str, Any],
+    seed_author: dict[str, Any],
+    seed_related: dict[str, Any],
 ) -> None:
     article = seed_story(seed_article, seed_author, seed_related)
     # Written before the service starts: the group starts at 0, nothing is skipped.
@@ -70,19 +79,27 @@ async def test_update_correction_and_kill_each_reach_the_page_and_the_stream(
 ) -> None:
     async with running(redis_server.url, tmp_path, lambda: datetime.now(UTC)) as client:
         path = "/articles/story-number-1"
-        for article in (simple_story(1), simple_story(1, version=2, headline="Updated"),
-                        simple_story(1, version=3, lifecycle="corrected", correction="Fixed.")):
+        for article in (
+            simple_story(1),
+            simple_story(1, version=2, headline="Updated"),
+            simple_story(1, version=3, lifecycle="corrected", correction="Fixed."),
+        ):
             await redis.xadd(names.ARTICLES_ENRICHED, enriched_event(article).to_fields())
         await eventually(lambda: _contains(client, path, "Correction:"))
-        await redis.xadd(names.ARTICLES_ENRICHED,
-                         enriched_event(simple_story(1, version=4, lifecycle="killed")).to_fields())
+        await redis.xadd(
+            names.ARTICLES_ENRICHED,
+            enriched_event(simple_story(1, version=4, lifecycle="killed")).to_fields(),
+        )
         await eventually(lambda: _is(client, path, 410))
         assert "story-number-1" not in (await client.get("/feeds/rss.xml")).text
         await eventually(lambda: _count(redis, 4))
 
     assert [t for t, _ in await published(redis)] == [
-        names.ARTICLE_PUBLISHED, names.ARTICLE_UPDATED, names.ARTICLE_CORRECTED,
-        names.ARTICLE_KILLED]
+        names.ARTICLE_PUBLISHED,
+        names.ARTICLE_UPDATED,
+        names.ARTICLE_CORRECTED,
+        names.ARTICLE_KILLED,
+    ]
 
 
 async def test_an_embargoed_story_appears_at_its_time_even_after_a_restart(
@@ -94,8 +111,9 @@ async def test_an_embargoed_story_appears_at_its_time_even_after_a_restart(
 
     # The service receives the embargoed story, then stops before its time.
     async with running(redis_server.url, tmp_path, clock) as client:
-        await redis.xadd(names.ARTICLES_ENRICHED,
-                         enriched_event(simple_story(7, embargoed=embargo)).to_fields())
+        await redis.xadd(
+            names.ARTICLES_ENRICHED, enriched_event(simple_story(7, embargoed=embargo)).to_fields()
+        )
         await eventually(lambda: _held(tmp_path))
         assert await status(client, path) == 404
         assert "story-number-7" not in (await client.get("/")).text
@@ -119,8 +137,9 @@ async def test_an_embargo_lifting_while_running_shows_the_story_everywhere(
     embargo = clock() + timedelta(minutes=5)
     path = "/articles/story-number-8"
     async with running(redis_server.url, tmp_path, clock) as client:
-        await redis.xadd(names.ARTICLES_ENRICHED,
-                         enriched_event(simple_story(8, publish_at=embargo)).to_fields())
+        await redis.xadd(
+            names.ARTICLES_ENRICHED, enriched_event(simple_story(8, publish_at=embargo)).to_fields()
+        )
         await eventually(lambda: _held(tmp_path))
         assert await status(client, path) == 404
         clock.now = embargo

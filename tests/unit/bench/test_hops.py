@@ -11,8 +11,12 @@ def test_an_entry_id_gives_the_millisecond_it_was_appended() -> None:
 
 
 def test_only_the_first_entry_of_each_offered_uri_counts() -> None:
-    entries = [("10-0", {"subject": "a"}), ("12-0", {"subject": "b"}),
-               ("15-0", {"subject": "a"}), ("16-0", {"subject": "stranger"})]
+    entries = [
+        ("10-0", {"subject": "a"}),
+        ("12-0", {"subject": "b"}),
+        ("15-0", {"subject": "a"}),
+        ("16-0", {"subject": "stranger"}),
+    ]
     assert first_seen(entries, {"a", "b"}) == {"a": 10, "b": 12}
 
 

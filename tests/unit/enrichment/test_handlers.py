@@ -39,7 +39,10 @@ async def post_seed(svc: Enrichment, author: Any, related: Any, budget: Any, art
 
 
 async def test_seed_article_links_the_pow_story_first_and_not_the_budget_story(
-    service: Enrichment, seed_author: Any, seed_related: Any, seed_budget: Any,
+    service: Enrichment,
+    seed_author: Any,
+    seed_related: Any,
+    seed_budget: Any,
     seed_article: Any,
 ) -> None:
     await post_seed(service, seed_author, seed_related, seed_budget, seed_article)
@@ -55,7 +58,10 @@ async def test_seed_article_links_the_pow_story_first_and_not_the_budget_story(
 
 
 async def test_author_update_reenriches_that_authors_articles_with_a_higher_revision(
-    service: Enrichment, seed_author: Any, seed_related: Any, seed_budget: Any,
+    service: Enrichment,
+    seed_author: Any,
+    seed_related: Any,
+    seed_budget: Any,
     seed_article: Any,
 ) -> None:
     await post_seed(service, seed_author, seed_related, seed_budget, seed_article)
@@ -68,7 +74,9 @@ async def test_author_update_reenriches_that_authors_articles_with_a_higher_revi
 
 
 async def test_replayed_or_identical_author_updates_change_nothing(
-    service: Enrichment, seed_author: Any, seed_article: Any,
+    service: Enrichment,
+    seed_author: Any,
+    seed_article: Any,
 ) -> None:
     event = author_updated(seed_author)
     await service.on_author(event)
@@ -80,7 +88,8 @@ async def test_replayed_or_identical_author_updates_change_nothing(
 
 
 async def test_replayed_and_older_article_versions_change_nothing(
-    service: Enrichment, seed_article: Any,
+    service: Enrichment,
+    seed_article: Any,
 ) -> None:
     v2 = ingested(article_from_ninjs(seed_article, version=2))
     await service.on_article(v2)
@@ -90,13 +99,19 @@ async def test_replayed_and_older_article_versions_change_nothing(
 
 
 async def test_a_kill_passes_through_and_removes_the_dead_link_from_linking_articles(
-    service: Enrichment, seed_author: Any, seed_related: Any, seed_budget: Any,
+    service: Enrichment,
+    seed_author: Any,
+    seed_related: Any,
+    seed_budget: Any,
     seed_article: Any,
 ) -> None:
     await post_seed(service, seed_author, seed_related, seed_budget, seed_article)
     before = len(await emitted(service))
-    await service.on_article(ingested(article_from_ninjs(
-        seed_related, version=2, lifecycle="killed", pubstatus="canceled")))
+    await service.on_article(
+        ingested(
+            article_from_ninjs(seed_related, version=2, lifecycle="killed", pubstatus="canceled")
+        )
+    )
     after = (await emitted(service))[before:]
     killed, relinked = after[0], after[1]
     assert (killed.uri, killed.lifecycle, killed.related) == (seed_related["uri"], "killed", [])
@@ -105,7 +120,8 @@ async def test_a_kill_passes_through_and_removes_the_dead_link_from_linking_arti
 
 
 async def test_unknown_bylines_are_listed_with_counts_and_resolve_once_a_profile_arrives(
-    service: Enrichment, seed_budget: Any,
+    service: Enrichment,
+    seed_budget: Any,
 ) -> None:
     for n in (1, 2):
         art = article_from_ninjs(seed_budget, uri=f"urn:t:{n}", byline="By Ann Lee in Kyiv")
@@ -118,7 +134,10 @@ async def test_unknown_bylines_are_listed_with_counts_and_resolve_once_a_profile
 
 
 async def test_related_endpoint_returns_scores_and_matched_terms_and_clear_errors(
-    service: Enrichment, seed_author: Any, seed_related: Any, seed_budget: Any,
+    service: Enrichment,
+    seed_author: Any,
+    seed_related: Any,
+    seed_budget: Any,
     seed_article: Any,
 ) -> None:
     import httpx
@@ -131,8 +150,9 @@ async def test_related_endpoint_returns_scores_and_matched_terms_and_clear_error
     app = FastAPI()
     app.include_router(http_router(lambda: service))
     problems.install(app)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         ok = await client.get("/v1/related", params={"uri": seed_article["uri"], "k": 3})
         missing = await client.get("/v1/related", params={"uri": "urn:nope"})
         bad_k = await client.get("/v1/related", params={"uri": seed_article["uri"], "k": 0})
