@@ -7,6 +7,7 @@ embedded Redis of `galley up`, a compose deployment or any Redis galley uses.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -290,7 +291,12 @@ def deliveries_from_db(path: str, uri: str) -> list[dict[str, Any]]:
 
 
 def _get_json(url: str, timeout: float) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
+    """GET a JSON document; the webhooks admin key (WEBHOOKS_ADMIN_KEY) goes along if set."""
+    key = os.environ.get("WEBHOOKS_ADMIN_KEY", "")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers), timeout=timeout
+    ) as resp:
         return json.loads(resp.read())
 
 

@@ -110,6 +110,7 @@ def create_app(
             resolver=resolver,
             allow_loopback=settings.allow_loopback,
             notify=lambda: app.state.dispatcher.notify(),
+            admin_key=settings.admin_key,
         )
     )
     problems.install(app)

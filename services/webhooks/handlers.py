@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,14 +43,54 @@ def _not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"no {what} with that id")
 
 
+def admin_guard(admin_key: str) -> Callable[[Request], None]:
+    """The subscriptions API is the operator's: a bearer admin key, or with none
+    configured, loopback clients only (as ingest does without API keys)."""
+
+    def check(request: Request) -> None:
+        if not admin_key:
+            host = request.client.host if request.client else ""
+            try:
+                local = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                local = False
+            if not local:
+                raise Problem(
+                    403,
+                    "loopback-only",
+                    "Forbidden",
+                    "WEBHOOKS_ADMIN_KEY is not set, so only loopback clients may"
+                    " manage subscriptions",
+                )
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), admin_key.encode()
+        ):
+            raise Problem(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                "send the admin key as 'Authorization: Bearer <WEBHOOKS_ADMIN_KEY>'",
+                headers={"WWW-Authenticate": 'Bearer realm="galley-webhooks"'},
+            )
+
+    return check
+
+
 def make_router(
     *,
     now: Callable[[], datetime],
     resolver: ssrf.Resolver,
     allow_loopback: bool,
     notify: Callable[[], None],
+    admin_key: str = "",
 ) -> APIRouter:
-    router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+    router = APIRouter(
+        prefix="/v1/subscriptions",
+        tags=["subscriptions"],
+        dependencies=[Depends(admin_guard(admin_key))],
+    )
 
     @router.post("", status_code=201)
     async def register(body: SubscriptionIn, request: Request) -> dict[str, Any]:

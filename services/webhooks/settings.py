@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("./data"), validation_alias=AliasChoices("GALLEY_DATA_DIR", "data_dir")
     )
+    # The subscriptions API (register, list, delete, redeliver) wants
+    # `Authorization: Bearer <admin_key>`; with no key set, loopback clients only.
+    admin_key: str = ""
     # Allow loopback receivers (127.0.0.0/8, ::1) only; private and metadata stay refused.
     allow_loopback: bool = False
     timeout: float = Field(10.0, gt=0)  # per attempt, connect + read

@@ -24,6 +24,9 @@ METADATA = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 )
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+IETF_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")  # protocol assignments, never a web host
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
 
 
 class BadURL(ValueError):
@@ -78,13 +81,43 @@ def numeric_host(host: str) -> IP | None:
         return None
 
 
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address carries inside it, and the form that carries
+    them: IPv4-mapped, 6to4, Teredo (its server and its client), NAT64, IPv4-compatible,
+    ISATAP. A router on the way may deliver to that IPv4 address."""
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped", [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return "6to4", [ip.sixtofour]
+    if ip.teredo is not None:
+        return "Teredo", list(ip.teredo)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if any(ip in net for net in NAT64):
+        return "NAT64", [low32]
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:  # not :: or ::1
+        return "IPv4-compatible", [low32]
+    if (int(ip) >> 32) & 0xFDFFFFFF == 0x00005EFE:  # interface id ::0:5efe:a.b.c.d (or 200:)
+        return "ISATAP", [low32]
+    return "", []
+
+
 def refusal(ip: IP, *, allow_loopback: bool = False) -> str | None:
-    """Why an address may not be called, or None when it may."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        reason = refusal(ip.ipv4_mapped, allow_loopback=allow_loopback)
-        return f"IPv4-mapped {reason}" if reason else None
+    """Why an address may not be called, or None when it may. An IPv6 address that
+    carries an IPv4 address is judged by that IPv4 address too."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        form, inner = embedded_ipv4(ip)
+        for v4 in inner:
+            reason = refusal(v4, allow_loopback=allow_loopback)
+            if reason:
+                return f"{form} {reason}"
+        if form == "IPv4-mapped":
+            return None
     checks: list[tuple[bool, str]] = [
         (ip in METADATA, "cloud metadata address"),
+        (
+            isinstance(ip, ipaddress.IPv4Address) and ip in IETF_ASSIGNMENTS,
+            "IETF protocol assignment address",
+        ),
         (ip.is_loopback, "loopback address"),
         (ip.is_unspecified, "unspecified address"),
         (ip.is_link_local, "link-local address"),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -121,7 +122,7 @@ class Database:
     async def open(cls, path: str | Path, schema: Iterable[str] = ()) -> Database:
         path = str(path)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         writer = await _open(path)
         for ddl in schema:
             await writer.executescript(ddl)
@@ -256,6 +257,16 @@ class Database:
                 if not _busy(exc):
                     raise
         return await run_sync(self._reader, fetchall, sql, tuple(params))
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), in a folder made 0700
+    if galley creates it: a database holds unpublished stories and, for webhooks, the
+    signing secrets. SQLite gives its -wal and -shm files the database file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _open_peeker(path: str) -> sqlite3.Connection:

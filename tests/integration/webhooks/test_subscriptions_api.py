@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from shared import names
-from tests.integration.webhooks.conftest import Harness
+from tests.integration.webhooks.conftest import Harness, Start
 from tests.integration.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.integration
@@ -64,3 +65,29 @@ async def test_a_malformed_json_body_is_a_422_problem(webhooks: Harness) -> None
 async def test_the_delivery_log_of_an_unknown_subscription_is_a_404(webhooks: Harness) -> None:
     response = await webhooks.http.get("/v1/subscriptions/sub_nope/deliveries")
     assert response.status_code == 404
+
+
+async def test_with_an_admin_key_the_subscriptions_api_wants_it(start_webhooks: Start) -> None:
+    hooks = await start_webhooks(admin_key="s3cret-admin")
+    assert (await hooks.http.get("/v1/subscriptions")).status_code == 401
+    wrong = await hooks.http.get("/v1/subscriptions", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = await hooks.http.get(
+        "/v1/subscriptions", headers={"Authorization": "Bearer s3cret-admin"}
+    )
+    assert right.status_code == 200
+
+
+async def test_without_an_admin_key_only_loopback_clients_may_manage_subscriptions(
+    start_webhooks: Start,
+) -> None:
+    hooks = await start_webhooks()
+    remote = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hooks.app, client=("198.51.100.7", 4000)),
+        base_url="http://webhooks",
+    )
+    async with remote:
+        refused = await remote.post("/v1/subscriptions", json={"url": "https://example.org/"})
+        assert refused.status_code == 403
+        assert (await remote.get("/health/live")).status_code < 300  # probes stay open
+    assert (await hooks.http.get("/v1/subscriptions")).status_code == 200

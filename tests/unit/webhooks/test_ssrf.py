@@ -53,6 +53,15 @@ def test_a_host_name_is_not_a_numeric_host() -> None:
         ("fe80::1", "link-local"),
         ("::ffff:10.0.0.1", "IPv4-mapped private"),
         ("fd00:ec2::254", "metadata"),
+        ("2002:7f00:1::", "6to4 loopback"),
+        ("2002:a9fe:a9fe::", "6to4 cloud metadata"),
+        ("2002:c0a8:101::", "6to4 private"),
+        ("2001:0:5db8:d70e::80ff:fffe", "Teredo loopback"),
+        ("64:ff9b::a00:1", "NAT64 private"),
+        ("::7f00:1", "IPv4-compatible loopback"),
+        ("fe80::5efe:a00:1", "ISATAP private"),
+        ("2001:db8:1::5efe:a9fe:a9fe", "ISATAP cloud metadata"),
+        ("192.0.0.192", "IETF protocol assignment"),
     ],
 )
 def test_internal_addresses_are_refused_with_their_kind(ip: str, label: str) -> None:
@@ -96,3 +105,8 @@ async def test_check_returns_the_address_to_connect_to() -> None:
 async def test_unusable_urls_are_bad_urls(url: str) -> None:
     with pytest.raises(ssrf.BadURL):
         await ssrf.check(url, await resolve_to("93.184.215.14"))
+
+
+@pytest.mark.parametrize("ip", ["2002:5db8:d70e::1", "::ffff:93.184.215.14", "2606:4700::1111"])
+def test_public_addresses_in_ipv6_forms_are_allowed(ip: str) -> None:
+    assert ssrf.refusal(ipaddress.ip_address(ip)) is None
