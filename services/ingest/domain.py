@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
@@ -29,6 +30,7 @@ from services.ingest.ninjs import (
     Text,
     with_role,
 )
+from shared.envelope import MAX_INT_DIGITS
 from shared.infra.problems import json_pointer
 from shared.models import (
     MEDIA_TYPES,
@@ -84,7 +86,7 @@ class Invalid(ValueError):
 
 def _field_errors(exc: ValidationError, reading: Reading | None = None) -> list[FieldError]:
     errors = []
-    for err in exc.errors(include_url=False):
+    for err in exc.errors(include_url=False)[:MAX_ERRORS]:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "timezone_aware":
             msg = "must carry a timezone offset, e.g. 2025-02-04T10:12:00+02:00"
@@ -119,13 +121,89 @@ class Parsed:
         return "text" if kind == COMPONENT else kind  # type: ignore[return-value]
 
 
+# --- text every page, feed and database can carry ------------------------------------------
+
+# Removed from every string and property name of a document: `text.CONTROLS` (the C0
+# controls but tab, line feed and carriage return; DEL and the C1 controls; the
+# noncharacters). XML 1.0 cannot carry the C0 controls and U+FFFE/U+FFFF at all, and none
+# of them is text a reader should get.
+CONTROLS = text.CONTROLS
+without_controls = text.without_controls
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_INT_BITS = math.ceil(MAX_INT_DIGITS * math.log2(10))
+MAX_ERRORS = 20  # problems reported for one document
+
+
+def clean_document(raw: dict[str, Any]) -> dict[str, Any]:
+    """The document with the control characters of every string and property name removed
+    (a copy; `raw` is not changed). Raises Invalid, with a pointer into the document as
+    sent, for what no text can carry: a lone surrogate, a number that is not finite, an
+    integer over MAX_INT_DIGITS digits, a value that is not JSON; and for markup nested
+    deeper than `text.MAX_MARKUP_DEPTH` elements, which no sanitizer reads in linear time.
+    Recursive: the document is at most MAX_DEPTH deep (checked before)."""
+    errors: list[FieldError] = []
+
+    def refuse(path: tuple[Any, ...], detail: str) -> None:
+        if len(errors) < MAX_ERRORS:
+            errors.append(FieldError(json_pointer(path), detail))
+
+    def clean(value: Any, parent: tuple[Any, ...], key: Any) -> Any:
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                refuse((*parent, key), "a lone surrogate is not Unicode text")
+                return value
+            if "<" in value and text.nests_deeper_than(value):
+                refuse(
+                    (*parent, key),
+                    f"the markup nests deeper than {text.MAX_MARKUP_DEPTH} elements",
+                )
+                return value
+            return without_controls(value)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            if value.bit_length() > _MAX_INT_BITS:
+                refuse((*parent, key), f"an integer of more than {MAX_INT_DIGITS} digits")
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                refuse((*parent, key), "must be a finite number")
+            return value
+        here = (*parent, key) if key is not _ROOT else parent
+        if isinstance(value, list):
+            return [clean(item, here, i) for i, item in enumerate(value)]
+        if isinstance(value, dict):
+            out = {}
+            for name, item in value.items():
+                if not isinstance(name, str):
+                    refuse(here, "a property name must be a string")
+                    continue
+                if _SURROGATE.search(name):
+                    refuse(here, "a property name holds a lone surrogate, not Unicode text")
+                    continue
+                out[without_controls(name)] = clean(item, here, name)
+            return out
+        refuse((*parent, key), "must be a JSON value")
+        return None
+
+    cleaned: dict[str, Any] = clean(raw, (), _ROOT)
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
+_ROOT = object()
+
+
 def parse_article(raw: Any) -> Parsed:
     """Validate a ninjs document in any dialect; raises Invalid with a pointer, into the
-    document as sent, for each problem."""
+    document as sent, for each problem. Control characters are removed from every string
+    first (`clean_document`)."""
     if not isinstance(raw, dict):
         raise Invalid([FieldError("", "a ninjs news item must be a JSON object")])
     if nesting_depth(raw, MAX_DEPTH) > MAX_DEPTH:
         raise Invalid([FieldError("", f"the document nests deeper than {MAX_DEPTH} levels")])
+    raw = clean_document(raw)
     reading = dialects.canonical(raw)
     _refuse_unsupported(reading)
     try:
@@ -211,11 +289,26 @@ def nesting_depth(value: Any, limit: int) -> int:
     return deepest
 
 
+MAX_ALIAS = 200  # characters of one alias of an author
+
+
 def parse_author(raw: Any) -> AuthorProfile:
-    """Validate an author profile; a missing slug is derived from the name."""
+    """Validate an author profile; a missing slug is derived from the name. Control
+    characters are removed as from an article."""
     if not isinstance(raw, dict):
         raise Invalid([FieldError("", "an author profile must be a JSON object")])
-    data = dict(raw)
+    if nesting_depth(raw, MAX_DEPTH) > MAX_DEPTH:
+        raise Invalid([FieldError("", f"the document nests deeper than {MAX_DEPTH} levels")])
+    data = clean_document(raw)
+    aliases = data.get("aliases")
+    if isinstance(aliases, list):
+        long = [
+            FieldError(f"/aliases/{i}", f"String should have at most {MAX_ALIAS} characters")
+            for i, alias in enumerate(aliases)
+            if isinstance(alias, str) and len(alias) > MAX_ALIAS
+        ]
+        if long:
+            raise Invalid(long[:MAX_ERRORS])
     if not data.get("slug") and isinstance(data.get("name"), str):
         data["slug"] = slugify(data["name"], fallback="author")
     try:
@@ -240,7 +333,10 @@ def _by_role(items: Sequence[Text], roles: Iterable[str]) -> Text | None:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(text.html_to_text(value).split()) if "<" in value else " ".join(value.split())
+    """A headline's text on one line; markup in it is sanitized before it is read."""
+    if "<" in value:
+        return " ".join(text.html_to_text(text.sanitize_html(value)).split())
+    return " ".join(value.split())
 
 
 def headline_of(parsed: Parsed) -> str:

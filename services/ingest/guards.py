@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import json
 import math
 import re
 import time
@@ -14,9 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from fastapi import Request
 
 from services.ingest.problems import Problem
+from shared.envelope import JsonRefused, read_json
+
+INVALID_DOCUMENT = "invalid-document"
 
 LOCAL_SOURCE = "local"
 JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
@@ -177,25 +180,57 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+# every byte but quotes and brackets, deleted; quotes and brackets as steps for the scan
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STEPS = bytes(1 if b in b"[{" else 255 if b in b"]}" else 0 for b in range(256))  # int8 -1
+_QUOTE = ord('"')
+_OPEN = frozenset(b"[{")
+_SMALL = 2048  # quotes and brackets counted in Python below this many, with numpy above
 
 
 def nesting_depth(body: bytes, limit: int) -> int:
-    """Deepest bracket nesting outside strings; stops counting once past `limit`."""
-    brackets = _NOT_BRACKET.sub(b"", _STRING.sub(b"", body))
+    """Deepest bracket nesting outside strings (at most `limit` + 1), in passes over the
+    bytes that are each linear and cannot backtrack, whatever the body holds:
+
+    1. escape pairs go: every `\\\\` first, then every `\\"`. An escape is two bytes, so
+       a run of backslashes pairs off from its left, and no quote left is escaped;
+    2. all but quotes and brackets go;
+    3. a bracket after an even number of quotes is outside strings: +1 or -1, and the
+       deepest running sum is the depth.
+    """
+    text = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = text.translate(None, _NOT_STRUCTURE)
+    if len(marks) <= _SMALL:
+        return _deepest(marks, limit)
+    quotes = np.frombuffer(marks, dtype=np.uint8) == _QUOTE
+    inside = np.cumsum(quotes, dtype=np.uint8) & 1  # wraps at 256, parity stays right
+    steps = np.frombuffer(marks.translate(_STEPS), dtype=np.int8)[inside == 0]
+    if steps.size == 0:
+        return 0
+    deepest = int(np.cumsum(steps, dtype=np.int32).max())
+    return min(max(deepest, 0), limit + 1)
+
+
+def _deepest(marks: bytes, limit: int) -> int:
+    inside = False
     depth = deepest = 0
-    for byte in brackets:
-        depth += 1 if byte in b"[{" else -1
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                break
+    for mark in marks:
+        if mark == _QUOTE:
+            inside = not inside
+        elif not inside:
+            depth += 1 if mark in _OPEN else -1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
     return deepest
 
 
 def parse_json(body: bytes, max_depth: int) -> Any:
-    """JSON from bytes: 400 when malformed or nested too deeply, checked before parsing."""
+    """JSON from bytes, read as `shared.envelope.read_json` reads it: 400 when it is not
+    UTF-8, not JSON, nested deeper than `max_depth` (checked before parsing), holds NaN,
+    Infinity, a number out of range, an integer of more than 100 digits or a property twice
+    in one object; 422 with a pointer when a string holds a lone surrogate."""
     if nesting_depth(body, max_depth) > max_depth:
         raise Problem(
             400,
@@ -204,19 +239,18 @@ def parse_json(body: bytes, max_depth: int) -> Any:
             f"the document nests deeper than {max_depth} levels",
         )
     try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        raise Problem(
-            400, "malformed-json", "Malformed JSON", "the body is not UTF-8 text"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise Problem(
-            400,
-            "malformed-json",
-            "Malformed JSON",
-            f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
-        ) from None
-    except RecursionError:  # belt and braces: the depth scan should have caught it
-        raise Problem(
-            400, "nested-too-deeply", "JSON nested too deeply", "the document nests too deeply"
-        ) from None
+        return read_json(body, unique_keys=True)
+    except JsonRefused as exc:
+        if exc.pointer is not None:
+            raise Problem(
+                422,
+                INVALID_DOCUMENT,
+                "The document is not valid",
+                f"{exc.pointer or '/'}: {exc}",
+                errors=[{"pointer": exc.pointer, "detail": str(exc)}],
+            ) from None
+        if exc.kind == "depth":
+            raise Problem(
+                400, "nested-too-deeply", "JSON nested too deeply", "the document nests too deeply"
+            ) from None
+        raise Problem(400, "malformed-json", "Malformed JSON", str(exc)) from None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,8 +34,8 @@ from services.ingest.intake import Clock, Outcome
 from services.ingest.problems import Problem, invalid_problem
 from services.ingest.store import IngestStore
 from shared import names
-from shared.envelope import Envelope
-from shared.infra.consumer import DeadLetters, Route, current_entry_id
+from shared.envelope import Envelope, JsonRefused, read_json
+from shared.infra.consumer import DeadLetters, Route, current_entry_bytes, current_entry_id
 from shared.models import Rejection
 
 log = logging.getLogger("galley.ingest")
@@ -303,6 +302,13 @@ def _base64(value: str) -> bytes:
         ) from None
 
 
+async def _parsed(body: bytes) -> Any:
+    """The body's JSON (`parse_json`); a large body is read on a worker thread."""
+    if len(body) > intake.LARGE_DOCUMENT:
+        return await asyncio.to_thread(parse_json, body, domain.MAX_DEPTH)
+    return parse_json(body, domain.MAX_DEPTH)
+
+
 def api_router(door: HttpDoor) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -310,13 +316,13 @@ def api_router(door: HttpDoor) -> APIRouter:
     async def post_article(request: Request) -> JSONResponse:
         async def work() -> JSONResponse:
             source, body = await door.admit(request)
-            document = parse_json(body, domain.MAX_DEPTH)
+            document = await _parsed(body)
             request.state.uri = _uri_of(document)
             request.state.dialect = (
                 dialects.detect(document) if isinstance(document, dict) else None
             )
             outcome = await intake.submit_article(
-                _store(request), document, source=source, now=door.now
+                _store(request), document, source=source, now=door.now, size=len(body)
             )
             return _article_answer(outcome, door)
 
@@ -326,7 +332,7 @@ def api_router(door: HttpDoor) -> APIRouter:
     async def post_author(request: Request) -> JSONResponse:
         async def work() -> JSONResponse:
             source, body = await door.admit(request)
-            document = parse_json(body, domain.MAX_DEPTH)
+            document = await _parsed(body)
             profile, changed = await intake.submit_author(
                 _store(request), document, source=source, now=door.now
             )
@@ -440,12 +446,32 @@ def _entry_id(broker: RedisBroker) -> str | None:
     return ids[0].decode() if isinstance(ids[0], bytes) else str(ids[0])
 
 
-def _uri_in(fields: Mapping[str, str]) -> str | None:
-    try:
-        data = json.loads(fields.get("data", ""))
-    except (ValueError, RecursionError):
+def _uri_in(fields: Mapping[str, str], max_bytes: int) -> str | None:
+    """The uri of a parked entry's document, when it can be read at all."""
+    data = fields.get("data", "")
+    if len(data) > max_bytes:
         return None
-    return _uri_of(data)
+    try:
+        return _uri_of(read_json(data))
+    except JsonRefused:
+        return None
+
+
+def _source(event: Envelope[Any]) -> str:
+    """The newsroom source an entry names, as text a page or a database can carry."""
+    return domain.without_controls(event.source)[:200] or "unknown"
+
+
+# what a parked entry's reason starts with -> the problem type its article.rejected gives
+PARKED_PROBLEMS = {
+    "undecodable": "undecodable-entry",
+    "unsupported": "unsupported",
+    "unknown-type": "unknown-type",
+    "too-large": "too-large",
+    "schema": "invalid-document",
+    "unprocessable": "unprocessable",
+    "handler failed": "handler-failed",
+}
 
 
 @dataclass
@@ -456,6 +482,7 @@ class StreamDoor:
     broker: RedisBroker
     dead_letters: Callable[[], DeadLetters]
     now: Clock
+    max_body_bytes: int = 2 * 1024 * 1024  # INGEST_MAX_BODY_BYTES: the same as HTTP's
 
     def routes(self) -> dict[str, Route]:
         article, author = Route(dict, self.on_article), Route(dict, self.on_author)  # type: ignore[arg-type]
@@ -469,7 +496,11 @@ class StreamDoor:
     async def on_article(self, event: Envelope[dict[str, Any]]) -> None:
         try:
             outcome = await intake.submit_article(
-                self.store(), event.data, source=event.source, now=self.now
+                self.store(),
+                event.data,
+                source=_source(event),
+                now=self.now,
+                size=current_entry_bytes(),
             )
         except Invalid as exc:
             await self.refuse(
@@ -490,7 +521,9 @@ class StreamDoor:
 
     async def on_author(self, event: Envelope[dict[str, Any]]) -> None:
         try:
-            await intake.submit_author(self.store(), event.data, source=event.source, now=self.now)
+            await intake.submit_author(
+                self.store(), event.data, source=_source(event), now=self.now
+            )
         except Invalid as exc:
             await self.refuse(
                 event,
@@ -523,7 +556,7 @@ class StreamDoor:
                 errors=errors,
                 uri=_uri_of(event.data),
                 entry_id=entry_id,
-                source=event.source,
+                source=_source(event),
                 door="stream",
                 problem=problem,
                 dialect=dialects.detect(event.data),
@@ -533,17 +566,21 @@ class StreamDoor:
         log.warning("refused entry %s from %s: %s", entry_id, event.source, reason)
 
     async def on_parked(self, fields: Mapping[str, str], reason: str, entry_id: str | None) -> None:
-        """An entry the consumer could not even decode: say so downstream."""
-        REJECTED.labels("undecodable-entry", "stream").inc()
+        """An entry the consumer parked before any handler could take it (too large, not
+        readable, an unknown type or specversion) or after its retries: say so downstream."""
+        kind = next((v for k, v in PARKED_PROBLEMS.items() if reason.startswith(k)), None)
+        problem = kind or "undecodable-entry"
+        REJECTED.labels(problem, "stream").inc()
+        source = fields.get("source")
         await intake.reject(
             self.store(),
             Rejection(
-                reason=reason,
-                uri=_uri_in(fields),
+                reason=reason[:2000],
+                uri=_uri_in(fields, self.max_body_bytes),
                 entry_id=entry_id,
-                source=fields.get("source"),
+                source=domain.without_controls(source)[:200] if source else None,
                 door="stream",
-                problem="undecodable-entry",
+                problem=problem,
             ),
             now=self.now,
         )

@@ -6,6 +6,8 @@ fix the slug, store the version and queue its event, all or nothing.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -53,15 +55,30 @@ def referenced_media(doc: Item) -> set[str]:
     return found
 
 
-async def submit_article(store: IngestStore, raw: Any, *, source: str, now: Clock) -> Outcome:
+# A document this large (its JSON, in bytes) is read and normalized on a worker thread:
+# the work is linear, but at the 2 MiB limit it can take a second or more, and the event
+# loop (health checks, other requests, the stream reader) must not wait for it.
+LARGE_DOCUMENT = 128 * 1024
+
+
+async def _off_loop(size: int, work: Callable[[], Any]) -> Any:
+    return await asyncio.to_thread(work) if size > LARGE_DOCUMENT else work()
+
+
+async def submit_article(
+    store: IngestStore, raw: Any, *, source: str, now: Clock, size: int = 0
+) -> Outcome:
     """Accept one ninjs version in any dialect; raises domain.Invalid when the document is
-    wrong (or has nothing to show)."""
-    parsed = domain.parse_article(raw)
+    wrong (or has nothing to show). `size`: the document's bytes, when known."""
+    parsed: domain.Parsed = await _off_loop(size, functools.partial(domain.parse_article, raw))
     assets = await store.held_assets(referenced_media(parsed.doc))
-    draft = domain.normalize(parsed, source=source, assets=assets)
-    incoming = domain.Incoming(
-        parsed.doc.version, parsed.doc.versioncreated, domain.content_hash(parsed)
-    )
+
+    def normalized() -> tuple[Article, str]:
+        article = domain.normalize(parsed, source=source, assets=assets)
+        return article, domain.content_hash(parsed)
+
+    draft, digest = await _off_loop(size, normalized)
+    incoming = domain.Incoming(parsed.doc.version, parsed.doc.versioncreated, digest)
     at = now()
     async with store.db.transaction() as conn:
         outcome = await run_sync(conn, _accept_article, parsed, draft, incoming, source, at)

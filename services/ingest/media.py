@@ -115,7 +115,7 @@ def _display_order(renditions: Sequence[tuple[Rendition, str]]) -> list[tuple[Re
     return sorted(renditions, key=key)
 
 
-def _text(items: list[Text], roles: frozenset[str]) -> str | None:
+def _text(items: Sequence[Text], roles: frozenset[str]) -> str | None:
     found = with_role(items, roles)
     return html_to_text(sanitize_html(found.value)) or None if found else None
 

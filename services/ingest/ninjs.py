@@ -2,12 +2,14 @@
 
 Lenient means unknown properties are kept, not refused; the properties galley
 relies on are checked, and each problem gets a JSON pointer into the document
-as sent. The limits below are far above anything a newsroom sends; they keep
-one request's work bounded.
+as sent. The caps below are far above anything a newsroom sends (docs/ingest.md
+lists them); they keep one document's work, and every page, feed and event that
+shows it, bounded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,25 +38,47 @@ SYNONYMS = {
     "audio_clip": "audio",
 }
 
-MAX_TEXT = 5_000_000  # characters in one headline, body or description value
-MAX_SHORT = 10_000  # characters in a name, byline, title, href
-MAX_ENTRIES = 1_000  # entries in one list (people, subjects, renditions, ...)
-MAX_TEXTS = 100  # headlines, bodies or descriptions of one item
+# characters in one value
+MAX_HEADLINE = 1_000  # a headline, title or slugline
+MAX_BYLINE = 1_000  # `by`
+MAX_NAME = 1_000  # a person's, subject's or genre's name, a role, a code
+MAX_URL = 8_192  # a uri or href
+MAX_DESCRIPTION = 100_000  # a description (summary, caption, correction) or a biography
+MAX_BODY = 2 * 1024 * 1024  # a body: no more than the largest document ingest reads
+MAX_NOTICE = 10_000  # a copyright notice or holder
+MAX_TOKEN = 200  # a type, role, content type or version
+# entries in one list
+MAX_TEXTS = 50  # headlines, bodies or descriptions of one item
+MAX_PEOPLE = 200
+MAX_AUTHORS = 100
+MAX_SUBJECTS = 500
+MAX_GENRES = 50
+MAX_RENDITIONS = 100
+MAX_ASSOCIATIONS = 500
+MAX_DURATION = 10_000_000.0  # seconds of a video or audio rendition (115 days)
 
 
 class Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, allow_inf_nan=False)
 
 
 class Text(Loose):
-    """A headline, body or description: `{role, contenttype, value}`."""
+    """A body: `{role, contenttype, value}`."""
 
-    role: str | None = Field(default=None, max_length=200)
-    contenttype: str | None = Field(default=None, max_length=200)
-    value: str = Field(max_length=MAX_TEXT)
+    role: str | None = Field(default=None, max_length=MAX_TOKEN)
+    contenttype: str | None = Field(default=None, max_length=MAX_TOKEN)
+    value: str = Field(max_length=MAX_BODY)
 
 
-def with_role(items: list[Text], roles: set[str] | frozenset[str]) -> Text | None:
+class Headline(Text):
+    value: str = Field(max_length=MAX_HEADLINE)
+
+
+class Description(Text):
+    value: str = Field(max_length=MAX_DESCRIPTION)
+
+
+def with_role(items: Sequence[Text], roles: set[str] | frozenset[str]) -> Text | None:
     """The first entry with a value whose role (any case) is one of `roles`."""
     return next((t for t in items if (t.role or "").lower() in roles and t.value.strip()), None)
 
@@ -62,37 +86,37 @@ def with_role(items: list[Text], roles: set[str] | frozenset[str]) -> Text | Non
 class Named(Loose):
     """A person, subject, genre or place."""
 
-    name: str | None = Field(default=None, max_length=MAX_SHORT)
-    rel: str | None = Field(default=None, max_length=MAX_SHORT)
-    uri: str | None = Field(default=None, max_length=MAX_SHORT)
-    literal: str | None = Field(default=None, max_length=MAX_SHORT)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
+    rel: str | None = Field(default=None, max_length=MAX_NAME)
+    uri: str | None = Field(default=None, max_length=MAX_URL)
+    literal: str | None = Field(default=None, max_length=MAX_NAME)
 
 
 class JobTitle(Loose):
-    qcode: str | None = None
-    name: str | None = Field(default=None, max_length=MAX_SHORT)
+    qcode: str | None = Field(default=None, max_length=MAX_NAME)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
 
 
 class Author(Loose):
     """One of Superdesk's `authors`: the newsroom's own account of a byline author."""
 
-    name: str | None = Field(default=None, max_length=MAX_SHORT)
-    code: str | None = Field(default=None, max_length=MAX_SHORT)
-    role: str | None = Field(default=None, max_length=MAX_SHORT)
-    biography: str | None = Field(default=None, max_length=MAX_TEXT)
-    avatar_url: str | None = Field(default=None, max_length=MAX_SHORT)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
+    code: str | None = Field(default=None, max_length=MAX_NAME)
+    role: str | None = Field(default=None, max_length=MAX_NAME)
+    biography: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    avatar_url: str | None = Field(default=None, max_length=MAX_URL)
     jobtitle: JobTitle | None = None
-    uri: str | None = Field(default=None, max_length=MAX_SHORT)
+    uri: str | None = Field(default=None, max_length=MAX_URL)
 
 
 class Rendition(Loose):
-    name: str | None = Field(default=None, max_length=MAX_SHORT)
-    href: str | None = Field(default=None, max_length=MAX_SHORT)
-    contenttype: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=MAX_NAME)
+    href: str | None = Field(default=None, max_length=MAX_URL)
+    contenttype: str | None = Field(default=None, max_length=MAX_TOKEN)
     width: float | None = Field(default=None, ge=0, le=1_000_000)
     height: float | None = Field(default=None, ge=0, le=1_000_000)
-    duration: float | None = Field(default=None, ge=0)
-    media: str | None = Field(default=None, max_length=MAX_SHORT)  # Superdesk's media id
+    duration: float | None = Field(default=None, ge=0, le=MAX_DURATION)
+    media: str | None = Field(default=None, max_length=MAX_NAME)  # Superdesk's media id
 
 
 def _version_text(value: Any) -> Any:
@@ -111,10 +135,10 @@ def _version_text(value: Any) -> Any:
 class Item(Loose):
     """A news item's properties, as a document or as one of its associations."""
 
-    uri: str | None = Field(default=None, max_length=MAX_SHORT)
-    name: str | None = Field(default=None, max_length=MAX_SHORT)  # in associations
-    type: str | None = Field(default=None, max_length=200)
-    version: str | None = Field(default=None, max_length=200)
+    uri: str | None = Field(default=None, max_length=MAX_URL)
+    name: str | None = Field(default=None, max_length=MAX_NAME)  # in associations
+    type: str | None = Field(default=None, max_length=MAX_TOKEN)
+    version: str | None = Field(default=None, max_length=MAX_TOKEN)
     pubstatus: PubStatus = "usable"
     language: str | None = Field(default=None, max_length=35)
     # A story's own dates without an offset are read as UTC (producers do send them so);
@@ -123,20 +147,20 @@ class Item(Loose):
     firstpublished: datetime | None = None  # Superdesk
     versioncreated: datetime | None = None
     embargoed: AwareDatetime | None = None
-    title: str | None = Field(default=None, max_length=MAX_SHORT)
-    slugline: str | None = Field(default=None, max_length=MAX_SHORT)
-    headlines: list[Text] = Field(default_factory=list, max_length=MAX_TEXTS)
+    title: str | None = Field(default=None, max_length=MAX_HEADLINE)
+    slugline: str | None = Field(default=None, max_length=MAX_HEADLINE)
+    headlines: list[Headline] = Field(default_factory=list, max_length=MAX_TEXTS)
     bodies: list[Text] = Field(default_factory=list, max_length=MAX_TEXTS)
-    descriptions: list[Text] = Field(default_factory=list, max_length=MAX_TEXTS)
-    by: str | None = Field(default=None, max_length=MAX_SHORT)
-    people: list[Named] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    authors: list[Author] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    subjects: list[Named] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    genres: list[Named] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    renditions: list[Rendition] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    associations: list[Item] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    copyrightnotice: str | None = Field(default=None, max_length=MAX_SHORT)
-    copyrightholder: str | None = Field(default=None, max_length=MAX_SHORT)
+    descriptions: list[Description] = Field(default_factory=list, max_length=MAX_TEXTS)
+    by: str | None = Field(default=None, max_length=MAX_BYLINE)
+    people: list[Named] = Field(default_factory=list, max_length=MAX_PEOPLE)
+    authors: list[Author] = Field(default_factory=list, max_length=MAX_AUTHORS)
+    subjects: list[Named] = Field(default_factory=list, max_length=MAX_SUBJECTS)
+    genres: list[Named] = Field(default_factory=list, max_length=MAX_GENRES)
+    renditions: list[Rendition] = Field(default_factory=list, max_length=MAX_RENDITIONS)
+    associations: list[Item] = Field(default_factory=list, max_length=MAX_ASSOCIATIONS)
+    copyrightnotice: str | None = Field(default=None, max_length=MAX_NOTICE)
+    copyrightholder: str | None = Field(default=None, max_length=MAX_NOTICE)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -50,9 +50,28 @@ class Problem(Exception):
         if instance:
             body["instance"] = instance
         body.update(self.extra)
-        return JSONResponse(
-            body, status_code=self.status, headers=self.headers, media_type=MEDIA_TYPE
-        )
+        try:
+            return JSONResponse(
+                body, status_code=self.status, headers=self.headers, media_type=MEDIA_TYPE
+            )
+        except UnicodeEncodeError:  # a lone surrogate quoted from the request: show it escaped
+            return JSONResponse(
+                _encodable(body),
+                status_code=self.status,
+                headers=self.headers,
+                media_type=MEDIA_TYPE,
+            )
+
+
+def _encodable(value: Any) -> Any:
+    """`value` with every string made encodable as UTF-8 (lone surrogates as \\udXXX)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def json_pointer(loc: Iterable[str | int]) -> str:

@@ -98,3 +98,42 @@ def test_undecodable_schema_invalid_and_always_failing_entries_are_dead_lettered
     assert main(["dlq", "retry", failing_letter, "--redis-url", redis_server.url]) == 0
     eventually(lambda: FAILING_URI in _published_uris(client), what="the retried story")
     assert failing_letter not in {i for i, _ in client.xrange(DLQ)}
+
+
+def _event(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {**_schema_invalid(), "subject": f"urn:galley:test:{uuid.uuid4()}"}
+    fields.update(changes)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def test_unknown_types_unsupported_specversions_and_non_utf8_fields_are_dead_lettered_at_once(
+    poisoned_pipeline: Pipeline, redis_server: Any
+) -> None:
+    """Issue 17, cases 5 and 6 on a stream between services: nothing is acknowledged and
+    dropped in silence, and nothing that can never succeed waits for the claimer's retries."""
+    client = sync_redis.Redis.from_url(redis_server.url, decode_responses=True)
+    raw = sync_redis.Redis.from_url(redis_server.url)
+    ingest = base_url(poisoned_pipeline, "ingest")
+    typo = client.xadd(names.ARTICLES_INGESTED, _event(type="article.ingestd"))
+    future = client.xadd(names.ARTICLES_INGESTED, _event(specversion="9.9"))
+    latin1 = {b"type": names.ARTICLE_INGESTED.encode(), b"source": b"/x", b"data": b'{"a":"\xe9"}'}
+    not_utf8 = raw.xadd(names.ARTICLES_INGESTED, latin1).decode()
+    good_uri = "urn:galley:test:behind-the-unknown"
+    good = httpx.post(f"{ingest}/v1/articles", json=_story(good_uri, "Behind them"), timeout=10)
+    assert good.status_code == 202
+
+    eventually(lambda: good_uri in _published_uris(client), what="the story behind them")
+    letters = eventually(lambda: _letters(client, 3), timeout=30, what="three dead letters")
+    reasons = {f["dlq.entry_id"]: f["dlq.reason"] for _, f in letters if "dlq.entry_id" in f}
+    assert reasons[typo].startswith("unknown-type: 'article.ingestd'")
+    assert reasons[future].startswith("unsupported: specversion '9.9'")
+    assert reasons[not_utf8].startswith("undecodable: ") and "not UTF-8" in reasons[not_utf8]
+    assert client.xpending(names.ARTICLES_INGESTED, names.ENRICHMENT_GROUP)["pending"] == 0
+
+    # the entry that was not UTF-8 goes back byte for byte
+    letter = next(i for i, f in letters if f.get("dlq.entry_id") == not_utf8)
+    assert main(["dlq", "retry", letter, "--redis-url", redis_server.url]) == 0
+    restored = [
+        f for _i, f in raw.xrange(names.ARTICLES_INGESTED) if f.get(b"data") == latin1[b"data"]
+    ]
+    assert restored == [latin1, latin1]

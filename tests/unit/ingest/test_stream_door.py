@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from faststream.redis import RedisBroker, TestRedisBroker
 from services.ingest.handlers import StreamDoor
 from services.ingest.store import IngestStore
 from shared import names
-from shared.infra.consumer import StreamConsumer
+from shared.infra.consumer import Route, StreamConsumer, Unprocessable
 from tests.unit.ingest.conftest import Clock, queued
 
 
@@ -94,3 +95,65 @@ async def test_an_author_may_be_submitted_with_a_bare_type(
     await run(store, clock, submission(seed_author, kind="author"))
     [event] = await queued(store)
     assert (event["type"], event["subject"]) == (names.AUTHOR_UPDATED, "martin-fornusek")
+
+
+async def test_an_unknown_type_is_parked_and_rejected_not_acknowledged_in_silence(
+    store: IngestStore, clock: Clock, seed_article: dict
+) -> None:
+    dlq = await run(store, clock, submission(seed_article, kind="article.submited"))
+    [(fields, reason)] = dlq.parked
+    assert fields["type"] == "article.submited"
+    assert reason.startswith("unknown-type: 'article.submited' is not an event type of")
+    [rejection] = [e["data"] for e in await queued(store, names.ARTICLES_REJECTED)]
+    assert (rejection["problem"], rejection["uri"]) == ("unknown-type", seed_article["uri"])
+    assert await queued(store, names.ARTICLES_INGESTED) == []
+
+
+async def test_a_specversion_other_than_1_is_parked_as_unsupported(
+    store: IngestStore, clock: Clock, seed_article: dict
+) -> None:
+    entries = [
+        {**submission(seed_article), "specversion": version} for version in ("9.9", "2.0", "")
+    ]
+    dlq = await run(store, clock, *entries)
+    assert [reason.split(":")[0] for _f, reason in dlq.parked] == ["unsupported"] * 3
+    assert "galley reads CloudEvents 1.0" in dlq.parked[0][1]
+    rejections = [e["data"]["problem"] for e in await queued(store, names.ARTICLES_REJECTED)]
+    assert rejections == ["unsupported"] * 3
+
+
+async def _handled_by(failure: Exception) -> tuple[bool, ListDeadLetters]:
+    """Run one good entry through a consumer whose handler raises `failure`."""
+    dlq = ListDeadLetters()
+
+    async def handle(event: Any) -> None:
+        raise failure
+
+    consumer = StreamConsumer(
+        broker=RedisBroker(),
+        stream=names.NEWSROOM_SUBMISSIONS,
+        group=names.INGEST_GROUP,
+        consumer="unit",
+        routes={names.ARTICLE_SUBMITTED: Route(dict, handle)},  # type: ignore[arg-type]
+        dead_letters=lambda: dlq,
+    )
+    done = await consumer._handle(submission({"uri": "urn:x"}), "1-0")
+    return done, dlq
+
+
+async def test_a_failure_that_depends_only_on_the_entry_is_parked_at_once() -> None:
+    for failure in (
+        Unprocessable("no page can show this"),
+        UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+        OverflowError("Python int too large to convert to SQLite INTEGER"),
+    ):
+        done, dlq = await _handled_by(failure)
+        assert done, failure
+        [(_fields, reason)] = dlq.parked
+        assert reason.startswith(f"unprocessable: {type(failure).__name__}: ")
+
+
+async def test_a_failure_that_may_pass_later_is_left_pending_for_the_claimer() -> None:
+    for failure in (sqlite3.OperationalError("database is locked"), ConnectionError("down")):
+        done, dlq = await _handled_by(failure)
+        assert (done, dlq.parked) == (False, [])
