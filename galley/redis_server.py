@@ -6,10 +6,12 @@ on a free loopback port, thrown away afterwards).
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -32,6 +34,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class AofMark:
+    """Where Redis's append-only file ended at some moment: the file, its inode, its size."""
+
+    path: Path
+    inode: int
+    size: int
 
 
 class RedisServer:
@@ -116,3 +127,49 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+    def aof_file(self) -> Path | None:
+        """The file Redis appends to now: `appendonly.aof` (Redis 6), or the newest
+        incremental file its manifest names (Redis 7's `appendonlydir`)."""
+        manifest = self.data_dir / "appendonlydir" / "appendonly.aof.manifest"
+        if manifest.exists():
+            incremental = [
+                line.split()[1]
+                for line in manifest.read_text().splitlines()
+                if line.split()[-2:] == ["type", "i"]
+            ]
+            return manifest.parent / incremental[-1] if incremental else None
+        single = self.data_dir / "appendonly.aof"
+        return single if single.exists() else None
+
+    def aof_mark(self) -> AofMark:
+        """Where the append-only file ends now (see `forget_since`). With `everysec`,
+        writes Redis has acknowledged may still wait in its buffer (up to 2 s while an
+        fsync runs) and are not in the file yet: a cut here forgets them too, as a host
+        crash would; with `always` the file holds every acknowledged write."""
+        path = self.aof_file()
+        if path is None:
+            raise RuntimeError("this redis-server keeps no append-only file")
+        stat = path.stat()
+        return AofMark(path, stat.st_ino, stat.st_size)
+
+    def forget_since(self, mark: AofMark) -> int:
+        """SIGKILL Redis, cut its append-only file back to `mark`, start it again: Redis
+        forgets every write it acknowledged after the mark, as a host crash loses the
+        writes not yet fsynced (up to about a second with `appendfsync everysec`).
+
+        Redis loads a file cut inside a command or a MULTI block up to the last whole
+        command before it (`aof-load-truncated yes`, its default). Returns the bytes cut;
+        raises if the file was rewritten since the mark (the cut would mean nothing)."""
+        self.kill()
+        path = self.aof_file()
+        if path is None or path != mark.path or path.stat().st_ino != mark.inode:
+            self.start()
+            raise RuntimeError("the append-only file was rewritten since the mark")
+        size = path.stat().st_size
+        if size < mark.size:
+            self.start()
+            raise RuntimeError("the append-only file shrank since the mark")
+        os.truncate(path, mark.size)
+        self.start()
+        return size - mark.size

@@ -42,6 +42,8 @@ class Options:
     workdir: Path | None = None
     seed: int = 7
     appendfsync: str = "everysec"  # "always", "everysec", or "off" (no AOF: must fail)
+    forget_s: float = 1.5  # how much of its last writes Redis forgets in a forget fault
+    env: dict[str, str] = field(default_factory=dict)  # extra environment of the services
 
 
 @dataclass
@@ -95,7 +97,12 @@ async def _first(aw: Any, task: asyncio.Task[Any]) -> None:
 
 
 def _env(
-    name: str, port: int, redis_url: str, data_dir: Path, claim_idle_ms: int
+    name: str,
+    port: int,
+    redis_url: str,
+    data_dir: Path,
+    claim_idle_ms: int,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -111,6 +118,7 @@ def _env(
             "WEBHOOKS_CLAIM_IDLE_MS": str(claim_idle_ms),
         }
     )
+    env.update(extra or {})
     return env
 
 
@@ -211,7 +219,7 @@ async def run(opts: Options) -> Outcome:
                 name=name,
                 port=port,
                 replica=0,
-                env=_env(name, port, url, data_dir, opts.claim_idle_ms),
+                env=_env(name, port, url, data_dir, opts.claim_idle_ms, opts.env),
                 log_path=work / "logs" / f"{name}.log",
             )
             for name, port in ((n, free_port()) for n in SERVICES)
@@ -261,7 +269,15 @@ async def _drive(
     )
     log.note(f"workload: {opts.n} stories, {total} requests, {len(faults)} faults")
     workload = asyncio.create_task(driver.run(authors, stories, changes))
-    injector = Injector(services, redis_server, proxy, log, port_closed_s=opts.port_closed_s)
+    injector = Injector(
+        services,
+        redis_server,
+        proxy,
+        log,
+        port_closed_s=opts.port_closed_s,
+        forget_s=opts.forget_s,
+        streams=tuple(WATCHED),
+    )
     await pacer.run(injector, workload)
     await workload
     log.note(

@@ -29,6 +29,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+from shared.infra.retention import keep_tidy
 from shared.infra.tasks import cancel_and_wait
 from shared.models import Article, AuthorProfile
 
@@ -107,7 +108,11 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         store = await Store.open(str(settings.db_path))
         redis = aioredis.from_url(settings.redis_url)
         redis_holder["redis"] = redis
-        relay = OutboxRelay(store.db, RedisStreamWriter(redis))
+        relay = OutboxRelay(
+            store.db,
+            RedisStreamWriter(redis),
+            repair_window=settings.retention.outbox_repair_window_s,
+        )
         service = Enrichment(store, now=now, on_commit=relay.notify)
         seen = await store.last_change()  # before load: what comes after is caught up
         await service.load()
@@ -121,6 +126,10 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             asyncio.create_task(relay.run(), name="enrichment-outbox-relay"),
             asyncio.create_task(
                 keep_consuming(consumers, redis, trim=tuple(streams)), name="enrichment-heal"
+            ),
+            asyncio.create_task(
+                keep_tidy(names.ENRICHMENT, store.db, redis, settings.retention),
+                name="enrichment-retention",
             ),
         ]
         try:

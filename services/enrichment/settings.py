@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.infra.retention import RetentionSettings
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -25,6 +27,8 @@ class Settings(BaseSettings):
     )
     claim_idle_ms: int = 60_000
     max_deliveries: int = 5
+    # GALLEY_OUTBOX_REPAIR_WINDOW_S, GALLEY_*_RETENTION_S ... (shared/infra/retention.py)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @property
     def db_path(self) -> Path:

@@ -30,6 +30,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
+from shared.infra.retention import keep_tidy
 from shared.infra.tasks import cancel_and_wait
 
 log = logging.getLogger("galley.ingest")
@@ -65,11 +66,16 @@ def create_app(
         broker = new_broker(settings.redis_url)
         obs.instrument_broker(broker, names.INGEST)
         relay = OutboxRelay(
-            store.db, RedisStreamWriter(redis), max_backoff=settings.relay_max_backoff
+            store.db,
+            RedisStreamWriter(redis),
+            max_backoff=settings.relay_max_backoff,
+            repair_window=settings.retention.outbox_repair_window_s,
         )
         store.on_enqueued = relay.notify
         dead_letters = RedisDeadLetters(redis, names.dead_letter_stream(names.INGEST))
-        stream_door = StreamDoor(lambda: store, broker, lambda: dead_letters, now)
+        stream_door = StreamDoor(
+            lambda: store, broker, lambda: dead_letters, now, settings.max_body_bytes
+        )
         submissions = StreamConsumer(
             broker=broker,
             stream=names.NEWSROOM_SUBMISSIONS,
@@ -80,12 +86,16 @@ def create_app(
             on_parked=stream_door.on_parked,
             db=lambda: store.db,
             after_commit=relay.notify,
+            # the input stream holds the limits of the HTTP door
+            max_entry_bytes=settings.max_body_bytes,
+            strict_json=True,
         )
         submissions.register()
         app.state.store, app.state.broker, app.state.relay = store, broker, relay
         app.state.redis = redis
         relay_task: asyncio.Task[None] | None = None
         heal_task: asyncio.Task[None] | None = None
+        tidy_task: asyncio.Task[None] | None = None
         try:
             await ensure_group(redis, names.NEWSROOM_SUBMISSIONS, names.INGEST_GROUP)
             await broker.start()
@@ -94,10 +104,14 @@ def create_app(
                 keep_consuming([submissions], redis, trim=(names.NEWSROOM_SUBMISSIONS,)),
                 name="ingest-heal",
             )
+            tidy_task = asyncio.create_task(
+                keep_tidy(names.INGEST, store.db, redis, settings.retention),
+                name="ingest-retention",
+            )
             yield
         finally:
             await broker.stop()
-            await cancel_and_wait(heal_task, relay_task)
+            await cancel_and_wait(tidy_task, heal_task, relay_task)
             await redis.aclose()
             await store.close()
 

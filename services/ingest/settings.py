@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.infra.retention import RetentionSettings
+
 
 def parse_api_keys(spec: str) -> dict[str, str]:
     """`"superdesk:KEY1,arc:KEY2"` -> {"KEY1": "superdesk", "KEY2": "arc"} (key -> source)."""
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     rate_per_second: float = Field(10.0, gt=0)  # sustained posts per second per source
     rate_burst: int = Field(30, ge=1)  # posts a source may send at once
     relay_max_backoff: float = Field(5.0, gt=0)
+    # GALLEY_OUTBOX_REPAIR_WINDOW_S, GALLEY_*_RETENTION_S ... (shared/infra/retention.py)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("api_keys")
     @classmethod

@@ -31,6 +31,7 @@ from shared.infra.consumer import (
 )
 from shared.infra.db import Database
 from shared.infra.http import broker_is_ready, ops_router
+from shared.infra.retention import keep_tidy
 from shared.infra.tasks import cancel_and_wait
 from shared.models import PublishedArticle
 
@@ -87,6 +88,9 @@ def create_app(
         tasks = [
             asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"),
             asyncio.create_task(keep_consuming([consumer], redis), name="webhook-heal"),
+            asyncio.create_task(
+                keep_tidy(names.WEBHOOKS, db, redis, settings.retention), name="webhook-retention"
+            ),
         ]
         try:
             yield

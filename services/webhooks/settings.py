@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.infra.retention import RetentionSettings
+
 # Upper bounds of the waits between attempts (seconds); jitter only shortens them,
 # so the last retry happens at most ~3 days after the first attempt.
 DEFAULT_RETRY_SCHEDULE = (
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(32, ge=1)  # all endpoints together; one per endpoint
     poll_interval: float = Field(0.5, gt=0)  # dispatcher wake-up when idle
     claim_idle_ms: int = 60_000  # stream entries left pending this long are re-run
+    # GALLEY_PROCESSED_RETENTION_S, GALLEY_DLQ_RETENTION_S ... (shared/infra/retention.py)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

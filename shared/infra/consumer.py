@@ -14,8 +14,12 @@ wires each stream as:
 * a claimer in the same group (XAUTOCLAIM after `claim_idle_ms`) that re-runs
   entries a crashed or failing consumer left pending, and dead-letters an entry
   once it has been delivered `max_deliveries` times;
-* undecodable or schema-invalid entries dead-lettered at once, with the
-  reason and the original entry id, then acknowledged so the stream flows on.
+* every entry that can never succeed dead-lettered at once, with a reason that
+  starts with what went wrong (`too-large`, `undecodable`, `unsupported`,
+  `unknown-type`, `schema`, `unprocessable`), its original fields (and, when they
+  are not UTF-8, their exact bytes) and the original entry id, then acknowledged
+  so the stream flows on; nothing is acknowledged and dropped in silence. Only a
+  handler failure that may pass later (SQLite busy, Redis down) is retried.
 
 `claim_idle_ms` and `max_deliveries` default to the env vars
 `GALLEY_CLAIM_IDLE_MS` (60000) and `GALLEY_MAX_DELIVERIES` (5) when a service
@@ -26,6 +30,8 @@ the reliability suite can prove an always-failing article is dead-lettered.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import socket
@@ -39,8 +45,16 @@ from typing import Any, Protocol
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 
-from shared.envelope import Envelope, EnvelopeError, fields_from_entry, from_fields, typed
+from shared.envelope import (
+    Envelope,
+    EnvelopeError,
+    fields_from_entry,
+    from_fields,
+    readable_fields,
+    typed,
+)
 from shared.infra.db import Database
 
 log = logging.getLogger("galley.consumer")
@@ -62,6 +76,15 @@ def current_entry_id() -> str | None:
     return _current_entry_id.get()
 
 
+# The bytes of the `data` field of the entry whose handler is running.
+_current_entry_bytes: ContextVar[int] = ContextVar("galley_entry_bytes", default=0)
+
+
+def current_entry_bytes() -> int:
+    """How many bytes the `data` of the entry being handled has (0 outside a handler)."""
+    return _current_entry_bytes.get()
+
+
 _RECORD = "INSERT OR IGNORE INTO processed_events(event_id, processed_at) VALUES (?, ?)"
 
 
@@ -69,6 +92,18 @@ def first_time_sync(conn: sqlite3.Connection, event_id: str) -> bool:
     """Record an event id inside the caller's transaction, in a unit of work on the
     connection's thread (`db.run_sync`); False if seen before."""
     return conn.execute(_RECORD, (event_id, datetime.now(UTC).isoformat())).rowcount == 1
+
+
+# --- retention of processed event ids (shared/infra/retention.py runs it) ----------------
+
+
+async def prune_processed(db: Database, before: datetime, *, chunk: int = 1000) -> int:
+    """Forget event ids handled before `before`; returns how many went. The window must
+    outlast every redelivery (RetentionSettings checks it): an id forgotten too early
+    would let a late duplicate run again."""
+    from shared.infra.retention import prune_oldest
+
+    return await prune_oldest(db, "processed_events", "rowid", "processed_at", before, chunk=chunk)
 
 
 def consumer_name(service: str) -> str:
@@ -94,11 +129,38 @@ class DeadLetters(Protocol):
         entry_id: str | None,
         stream: str,
         group: str,
+        original: Mapping[bytes, bytes] | None = None,
     ) -> None: ...
 
 
+ORIGINAL = "dlq.original"  # the entry's exact bytes, when some field of it was not UTF-8
+
+
+def encode_original(original: Mapping[bytes, bytes]) -> str:
+    """An entry's exact field names and values as text: a JSON list of [name, value]
+    pairs, each base64 (`galley dlq retry` turns it back into the same bytes)."""
+    return json.dumps(
+        [[base64.b64encode(k).decode(), base64.b64encode(v).decode()] for k, v in original.items()]
+    )
+
+
+def decode_original(text: str) -> dict[bytes, bytes]:
+    return {base64.b64decode(k): base64.b64decode(v) for k, v in json.loads(text)}
+
+
+def _storable(text: str) -> str:
+    """Text Redis can store as UTF-8 (a lone surrogate shown as \\udXXX)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class RedisDeadLetters:
-    """Writes parked entries to `dlq.<service>`: original fields plus dlq.* fields."""
+    """Writes parked entries to `dlq.<service>`: original fields plus dlq.* fields; an entry
+    that was not UTF-8 has its fields as readable text (bad bytes as \\xNN) and its exact
+    bytes in `dlq.original`."""
 
     def __init__(self, redis: Any, dlq_stream: str) -> None:
         self._redis = redis
@@ -112,17 +174,23 @@ class RedisDeadLetters:
         entry_id: str | None,
         stream: str,
         group: str,
+        original: Mapping[bytes, bytes] | None = None,
     ) -> None:
-        entry = {f"orig.{k}" if k.startswith("dlq.") else k: v for k, v in fields.items()}
+        entry = {
+            _storable(f"orig.{k}" if k.startswith("dlq.") else k): _storable(v)
+            for k, v in fields.items()
+        }
         entry.update(
             {
-                "dlq.reason": reason[:2000],
+                "dlq.reason": _storable(reason[:2000]),
                 "dlq.entry_id": entry_id or "",
                 "dlq.stream": stream,
                 "dlq.group": group,
                 "dlq.time": datetime.now(UTC).isoformat(),
             }
         )
+        if original is not None:
+            entry[ORIGINAL] = encode_original(original)
         await self._redis.xadd(self.stream, entry)
 
 
@@ -153,6 +221,25 @@ def chaos_fail_subjects() -> frozenset[str]:
 
 class InjectedFailure(RuntimeError):
     """Raised for subjects listed in GALLEY_CHAOS_FAIL_SUBJECTS (test-only)."""
+
+
+class Unprocessable(ValueError):
+    """A handler's way to say an entry can never succeed: it is dead-lettered at once with
+    this reason, not retried."""
+
+
+# Failures that depend only on the entry, so a retry would fail the same way: the entry is
+# dead-lettered at once. Anything else (SQLite busy, Redis or the network down, a bug that
+# a restart may not cure either) is left pending for the claimer to retry.
+PERMANENT_FAILURES: tuple[type[BaseException], ...] = (
+    Unprocessable,
+    EnvelopeError,
+    ValidationError,
+    PydanticSerializationError,
+    UnicodeError,
+    OverflowError,
+    RecursionError,
+)
 
 
 async def tolerant_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -260,27 +347,58 @@ def _decode_id(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _batch_entries(body: Any, msg: Any) -> list[tuple[dict[str, str], str | None]]:
-    """(fields, entry id) of every entry of a batch read, in stream order."""
+Entry = Mapping[Any, Any]  # an entry's fields as read: bytes from Redis, str in memory
+
+
+def _batch_entries(body: Any, msg: Any) -> list[tuple[Entry, str | None]]:
+    """(raw fields, entry id) of every entry of a batch read, in stream order."""
     raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
     datas = raw.get("data") or []
     ids = [_decode_id(i) for i in raw.get("message_ids") or []]
     bodies = body if isinstance(body, list) and len(body) == len(datas) else [None] * len(datas)
     entries = []
     for i, data in enumerate(datas):
-        entries.append((_entry_fields(data, bodies[i]), ids[i] if i < len(ids) else None))
+        entries.append((_raw_entry(data, bodies[i]), ids[i] if i < len(ids) else None))
     return entries
 
 
-def _entry_fields(data: Any, body: Any) -> dict[str, str]:
-    try:
-        if _native(data):
-            return fields_from_entry(data)
-        if isinstance(body, Mapping):
-            return fields_from_entry(body)
-    except EnvelopeError:
-        pass
+def _raw_entry(data: Any, body: Any) -> Entry:
+    """The entry's own fields, undecoded (FastStream's envelope format: its body)."""
+    if _native(data):
+        return dict(data)
+    if isinstance(body, Mapping):
+        return body
     return {"raw": repr(body if body is not None else data)[:10_000]}
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    text = str(value)
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+ATTRIBUTES_ROOM = 64 * 1024  # bytes an entry may carry beside its `data`
+
+
+def too_large(raw: Entry, limit: int) -> str | None:
+    """Why an entry is over `limit` bytes of `data` (plus ATTRIBUTES_ROOM for the rest), or
+    None when it is not."""
+    data = next((v for k, v in raw.items() if k in ("data", b"data")), b"")
+    if (size := _size(data)) > limit:
+        return f"'data' is {size} bytes, over the limit of {limit} bytes"
+    total = sum(_size(k) + _size(v) for k, v in raw.items())
+    if total > limit + ATTRIBUTES_ROOM:
+        return f"the entry is {total} bytes, over the limit of {limit + ATTRIBUTES_ROOM} bytes"
+    return None
+
+
+def _as_bytes(value: Any) -> bytes:
+    return bytes(value) if isinstance(value, bytes | bytearray) else str(value).encode()
+
+
+def _cut(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _entry_id(msg: RedisStreamMessage) -> str | None:
@@ -323,6 +441,10 @@ class StreamConsumer:
     db: Callable[[], Database] | None = None
     # Called after a batch committed (e.g. wake the outbox relay).
     after_commit: Callable[[], None] | None = None
+    # Bytes of `data` an entry may carry (plus ATTRIBUTES_ROOM); a larger one is parked at once.
+    max_entry_bytes: int | None = None
+    # Refuse `data` with a property twice in one object (input from outside galley).
+    strict_json: bool = False
     # The last handler error per entry id, so a dead letter says why it failed.
     _last_error: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -369,9 +491,9 @@ class StreamConsumer:
             msg: RedisStreamMessage = self._message()
             deliveries = await msg.get_delivery_count()
             if deliveries > self.max_deliveries:
-                fields = self._fields_or_empty(body, msg)
+                raw = self._raw_or_empty(body, msg)
                 last = self._last_error.pop(_entry_id(msg) or "", "error not seen by this process")
-                await self._park(fields, msg, f"handler failed {deliveries - 1} times: {last}")
+                await self._park(raw, msg, f"handler failed {deliveries - 1} times: {last}")
                 await msg.ack()
                 return
             if self.db is None:
@@ -380,7 +502,7 @@ class StreamConsumer:
             # Same lock order as the reader's batch (the database's writer lock first),
             # so a handler's own locks can never deadlock against a running batch.
             async with self.db().batch():
-                ok = await self._handle(self._fields_or_empty(body, msg), _entry_id(msg))
+                ok = await self._handle(self._raw_or_empty(body, msg), _entry_id(msg))
             if ok:
                 await msg.ack()
             if self.after_commit is not None:
@@ -411,18 +533,24 @@ class StreamConsumer:
         return True
 
     @staticmethod
-    def _fields_or_empty(body: Any, msg: RedisStreamMessage) -> dict[str, str]:
+    def _raw_or_empty(body: Any, msg: RedisStreamMessage) -> Entry:
         raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
-        return _entry_fields(raw.get("data"), body)
+        return _raw_entry(raw.get("data"), body)
 
-    async def _park(self, fields: Mapping[str, str], msg: RedisStreamMessage, reason: str) -> None:
-        await self._park_entry(fields, _entry_id(msg), reason)
+    async def _park(self, raw: Entry, msg: RedisStreamMessage, reason: str) -> None:
+        await self._park_entry(raw, _entry_id(msg), reason)
 
-    async def _park_entry(
-        self, fields: Mapping[str, str], entry_id: str | None, reason: str
-    ) -> None:
+    async def _park_entry(self, raw: Entry, entry_id: str | None, reason: str) -> None:
+        """Dead-letter an entry with its original fields; one that is not UTF-8 is kept as
+        readable text and, to be restored exactly, as its bytes (`original`)."""
+        exact: dict[str, Any] = {}
+        try:
+            fields = fields_from_entry(raw)
+        except EnvelopeError:
+            fields = readable_fields(raw)
+            exact["original"] = {_as_bytes(k): _as_bytes(v) for k, v in raw.items()}
         await self.dead_letters().park(
-            fields, reason=reason, entry_id=entry_id, stream=self.stream, group=self.group
+            fields, reason=reason, entry_id=entry_id, stream=self.stream, group=self.group, **exact
         )
         log.error(
             "dead-lettered entry %s of %s: %s",
@@ -436,7 +564,7 @@ class StreamConsumer:
 
     async def process(self, body: Any, msg: RedisStreamMessage) -> None:
         """One entry, in the handler's own transaction; acknowledged unless it failed."""
-        if await self._handle(self._fields_or_empty(body, msg), _entry_id(msg)):
+        if await self._handle(self._raw_or_empty(body, msg), _entry_id(msg)):
             await msg.ack()
 
     async def process_batch(self, body: Any, msg: Any) -> None:
@@ -449,9 +577,9 @@ class StreamConsumer:
         entries = _batch_entries(body, msg)
         done: list[str] = []
         async with self.db().batch():
-            for fields, entry_id in entries:
+            for raw, entry_id in entries:
                 try:
-                    ok = await self._handle(fields, entry_id)
+                    ok = await self._handle(raw, entry_id)
                 except Exception as exc:  # e.g. the dead-letter stream unreachable
                     log.exception("entry %s of %s left pending", entry_id, self.stream)
                     self._remember_error(entry_id, exc)
@@ -465,35 +593,66 @@ class StreamConsumer:
         if self.after_commit is not None:
             self.after_commit()
 
-    async def _handle(self, fields: dict[str, str], entry_id: str | None) -> bool:
+    async def _handle(self, raw: Entry, entry_id: str | None) -> bool:
         """Run (or park) one entry; True when it may be acknowledged."""
         token = _current_entry_id.set(entry_id)
+        data = next((v for k, v in raw.items() if k in ("data", b"data")), b"")
+        size = _current_entry_bytes.set(_size(data))
         try:
-            return await self._dispatch(fields, entry_id)
+            return await self._dispatch(raw, entry_id)
         finally:
+            _current_entry_bytes.reset(size)
             _current_entry_id.reset(token)
 
-    async def _dispatch(self, fields: dict[str, str], entry_id: str | None) -> bool:
+    async def _dispatch(self, raw: Entry, entry_id: str | None) -> bool:
+        """Decode, route and handle one entry. What can never succeed is parked at once,
+        its reason starting with what went wrong: `too-large`, `undecodable` (not UTF-8, not
+        JSON galley reads, no type), `unsupported` (a CloudEvents specversion other than
+        1.0), `unknown-type`, `schema` or `unprocessable` (the handler found it so). Only a
+        handler failure that may pass later is left pending for the claimer to retry."""
+        if self.max_entry_bytes is not None and (why := too_large(raw, self.max_entry_bytes)):
+            await self._park_entry(raw, entry_id, f"too-large: {why}")
+            return True
         try:
-            env = from_fields(fields)
+            env = from_fields(raw, unique_keys=self.strict_json)
             route = self.routes.get(env.type)
             if route is None:
                 if self.on_unknown is not None:
                     await self.on_unknown(env)
+                    return True
+                known = ", ".join(sorted(self.routes)) or "nothing"
+                await self._park_entry(
+                    raw,
+                    entry_id,
+                    f"unknown-type: {_cut(env.type)!r} is not an event type of {self.stream}"
+                    f" (it carries {known})",
+                )
                 return True
             event = typed(env, route.model)
         except EnvelopeError as exc:
-            await self._park_entry(fields, entry_id, f"undecodable: {exc}")
+            await self._park_entry(raw, entry_id, f"{exc.kind}: {exc}")
             return True
         except ValidationError as exc:
             first = exc.errors()[0]
             where = "/".join(str(p) for p in first["loc"])
-            await self._park_entry(fields, entry_id, f"schema: {where}: {first['msg']}")
+            await self._park_entry(raw, entry_id, f"schema: {where}: {first['msg']}")
             return True
         try:
             if env.subject and env.subject in self.fail_subjects:
                 raise InjectedFailure(f"injected failure for {env.subject} (test-only)")
             await route.handle(event)
+        except PERMANENT_FAILURES as exc:
+            log.exception(
+                "handler refused %s %s for good",
+                env.type,
+                env.subject,
+                extra={"event_id": env.id, "subject": env.subject},
+            )
+            self._last_error.pop(entry_id or "", None)
+            await self._park_entry(
+                raw, entry_id, f"unprocessable: {type(exc).__name__}: {_cut(str(exc), 500)}"
+            )
+            return True
         except Exception as exc:
             # Left pending: the claimer retries it, then dead-letters it.
             log.exception(

@@ -1,9 +1,15 @@
 """Stream trimming that never drops an entry some consumer group still needs.
 
 An entry may go once every group has acknowledged it: it is older than each
-group's oldest pending entry and not after its last-delivered id. A stream with
-no group at all is never trimmed (a group created later starts at id 0), and
-entries younger than `min_age_s` are kept for operators (`galley trace`).
+group's oldest pending entry and not after its last-delivered id.
+
+* `trim_acknowledged` (galley's internal streams): a stream with no group at all is
+  never trimmed (a group created later starts at id 0), and entries younger than
+  `min_age_s` are kept for operators (`galley trace`).
+* `trim_by_age` (streams read by others, or by nobody: `articles.published`,
+  `articles.rejected`, `dlq.*`): entries older than `keep_s` go, groups or not, but
+  never one a group still needs; a stream with no group is also capped at `maxlen`
+  entries (the oldest go first).
 """
 
 from __future__ import annotations
@@ -35,6 +41,11 @@ async def safe_min_id(redis: Any, stream: str) -> str | None:
         return None
     if not groups:
         return None
+    return await _needed(redis, stream, groups)
+
+
+async def _needed(redis: Any, stream: str, groups: list[dict[Any, Any]]) -> str:
+    """The smallest id one of these groups still needs (pending, or not read yet)."""
     floor: str | None = None
     for info in groups:
         name = _text(info["name"])
@@ -44,6 +55,7 @@ async def safe_min_id(redis: Any, stream: str) -> str | None:
             if summary.get("min"):
                 needed = _older(needed, _text(summary["min"]))
         floor = needed if floor is None else _older(floor, needed)
+    assert floor is not None
     return floor
 
 
@@ -52,5 +64,28 @@ async def trim_acknowledged(redis: Any, stream: str, *, min_age_s: float = 3600.
     floor = await safe_min_id(redis, stream)
     if floor is None:
         return 0
-    age_floor = f"{int((time.time() - min_age_s) * 1000)}-0"
-    return int(await redis.xtrim(stream, minid=_older(floor, age_floor), approximate=False))
+    oldest_kept = age_floor(min_age_s)
+    return int(await redis.xtrim(stream, minid=_older(floor, oldest_kept), approximate=False))
+
+
+def age_floor(keep_s: float, now: float | None = None) -> str:
+    """The stream id of the moment `keep_s` seconds ago: older entries may go."""
+    return f"{max(0, int(((time.time() if now is None else now) - keep_s) * 1000))}-0"
+
+
+async def trim_by_age(redis: Any, stream: str, *, keep_s: float, maxlen: int | None = None) -> int:
+    """XTRIM MINID to `keep_s` ago, never past what a group still needs; with no group on
+    the stream, also XTRIM MAXLEN `maxlen`. Returns how many entries went."""
+    try:
+        groups = await redis.xinfo_groups(stream)
+    except Exception as exc:
+        if "no such key" in str(exc).lower():
+            return 0
+        raise
+    floor = age_floor(keep_s)
+    if groups:
+        floor = _older(floor, await _needed(redis, stream, groups))
+    removed = int(await redis.xtrim(stream, minid=floor, approximate=False))
+    if maxlen is not None and not groups:
+        removed += int(await redis.xtrim(stream, maxlen=maxlen, approximate=False))
+    return removed

@@ -14,7 +14,13 @@ import pytest_asyncio
 
 from shared.envelope import Envelope
 from shared.infra.db import Database
-from shared.infra.outbox import OUTBOX_SCHEMA, OutboxRelay, RedisStreamWriter, enqueue
+from shared.infra.outbox import (
+    OUTBOX_SCHEMA,
+    Chain,
+    OutboxRelay,
+    RedisStreamWriter,
+    enqueue,
+)
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
@@ -80,9 +86,11 @@ class _CountingWriter(RedisStreamWriter):
         super().__init__(redis)
         self.appended = 0
 
-    async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
+    async def append_many(
+        self, entries: list[tuple[str, dict[str, str]]], chain: Chain | None = None
+    ) -> list[str]:
         self.appended += len(entries)
-        return await super().append_many(entries)
+        return await super().append_many(entries, chain)
 
 
 async def _enqueue(db: Database, numbers: range) -> None:
