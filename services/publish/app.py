@@ -12,7 +12,6 @@ from typing import Any
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from shared import names
@@ -27,6 +26,7 @@ from shared.infra.consumer import (
 from shared.infra.http import broker_is_ready, ops_router
 from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 from shared.infra.problems import invalid_request
+from shared.infra.retention import keep_tidy
 from shared.infra.tasks import cancel_and_wait
 from shared.models import Asset
 
@@ -38,6 +38,7 @@ from .security import security_headers
 from .settings import Settings
 from .store import Store
 from .views import STATIC, Views
+from .web import Compression, StaticBundle, Validators
 
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
@@ -50,7 +51,8 @@ def create_site(
     settings: Settings, *, now: Callable[[], datetime] = utcnow, lifespan: Lifespan | None = None
 ) -> FastAPI:
     """The reader-facing routes and middleware; without a lifespan the caller sets the store."""
-    views = Views(Site(base_url=settings.base_url, name=settings.site_name))
+    static = StaticBundle(STATIC)
+    views = Views(Site(base_url=settings.base_url, name=settings.site_name), static)
     app = FastAPI(
         title="galley publish",
         docs_url=None,
@@ -60,7 +62,17 @@ def create_site(
     )
     _openapi_without_head(app)
     app.middleware("http")(security_headers)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    async def last_change() -> datetime | None:
+        store: Store | None = getattr(app.state, "store", None)
+        return await store.last_change() if store is not None else None
+
+    # innermost first: validators see the page as rendered, gzip compresses what they send
+    app.add_middleware(
+        Validators, last_change=last_change, started=now(), undated=("/sitemap-news.xml",)
+    )
+    app.add_middleware(Compression)
+    app.include_router(static.router())
     app.include_router(site_router(views, settings.page_size, settings.feed_size, now))
     app.include_router(media_router(lambda: app.state.assets))
 
@@ -96,6 +108,14 @@ def _openapi_without_head(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _observe_latency(entries: list[tuple[str, dict[str, str]]]) -> None:
+    """End-to-end latency of each event the relay appended to articles.published."""
+    moment = utcnow()
+    for stream, fields in entries:
+        if stream == names.ARTICLES_PUBLISHED:
+            obs.observe_latency(fields, moment)
+
+
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
     obs.configure_logging(names.PUBLISH)
     broker = new_broker(settings.redis_url)
@@ -109,7 +129,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
         redis = aioredis.from_url(settings.redis_url)
         redis_holder["redis"] = redis
         relay = OutboxRelay(
-            store.db, obs.LatencyWriter(RedisStreamWriter(redis), names.ARTICLES_PUBLISHED)
+            store.db,
+            RedisStreamWriter(redis, on_appended=_observe_latency),
+            repair_window=settings.retention.outbox_repair_window_s,
         )
         scheduler = Scheduler(store, now, relay.notify, max_wait=settings.scheduler_poll)
         app.state.store, app.state.relay, app.state.scheduler = store, relay, scheduler
@@ -153,6 +175,10 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
                     trim=(names.ARTICLES_ENRICHED, names.ASSETS_STORED),
                 ),
                 name="publish-heal",
+            ),
+            asyncio.create_task(
+                keep_tidy(names.PUBLISH, store.db, redis, settings.retention),
+                name="publish-retention",
             ),
         ]
         try:

@@ -268,6 +268,12 @@ def from_sort_key(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def w3c_datetime(key: str) -> str:
+    """A sort key as a W3C datetime to the second (a sitemap's lastmod), without parsing:
+    `2025-02-04T08:12:00.000000Z` -> `2025-02-04T08:12:00Z`."""
+    return key[:19] + "Z"
+
+
 # --- small helpers -------------------------------------------------------------
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")

@@ -22,6 +22,7 @@ from email.utils import format_datetime
 from html import escape, unescape
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape as xml_escape
 
 from shared import names
 from shared.languages import primary
@@ -695,9 +696,11 @@ def rss(
     items: list[PublishedArticle],
     info: FeedInfo,
     site: Site,
-    now: datetime,
+    changed: datetime,
     live: Live | None = None,
 ) -> bytes:
+    """`changed`: when what the feed shows last changed (its lastBuildDate), so the same
+    feed read twice is the same bytes."""
     ET.register_namespace("atom", ATOM_NS)
     ET.register_namespace("content", CONTENT_NS)
     ET.register_namespace("dc", DC_NS)
@@ -707,7 +710,7 @@ def rss(
     _sub(channel, "link", site.url(info.page_path))
     _sub(channel, "description", info.description)
     _sub(channel, "language", site.language)
-    _sub(channel, "lastBuildDate", format_datetime(now.astimezone(UTC), usegmt=True))
+    _sub(channel, "lastBuildDate", format_datetime(changed.astimezone(UTC), usegmt=True))
     _sub(
         channel,
         f"{{{ATOM_NS}}}link",
@@ -744,9 +747,10 @@ def atom(
     items: list[PublishedArticle],
     info: FeedInfo,
     site: Site,
-    now: datetime,
+    changed: datetime,
     live: Live | None = None,
 ) -> bytes:
+    """`changed`: the feed's `updated` when it has no entry (else its newest entry's)."""
     ET.register_namespace("", ATOM_NS)
 
     def a(tag: str) -> str:
@@ -756,7 +760,7 @@ def atom(
     _sub(root, a("id"), site.url(info.self_path))
     _sub(root, a("title"), info.title)
     _sub(root, a("subtitle"), info.description)
-    newest = max((updated_at(i) for i in items), default=now)
+    newest = max((updated_at(i) for i in items), default=changed)
     _sub(root, a("updated"), iso(newest))
     _sub(root, a("link"), rel="self", href=site.url(info.self_path), type="application/atom+xml")
     _sub(root, a("link"), rel="alternate", href=site.url(info.page_path), type="text/html")
@@ -846,6 +850,33 @@ def _json_feed_item(article: PublishedArticle, site: Site, live: Live | None) ->
             "attachments": _attachments(article, site),
         }
     )
+
+
+SITEMAP_MAX_URLS = 50_000  # the protocol's limit per sitemap file
+
+
+def sitemap_index(files: Iterable[tuple[str, datetime | None]], site: Site) -> bytes:
+    """A sitemap index: each (site path, newest lastmod) of the archive's sitemap files."""
+    ET.register_namespace("", SITEMAP_NS)
+    root = ET.Element(f"{{{SITEMAP_NS}}}sitemapindex")
+    for path, lastmod in files:
+        entry = _sub(root, f"{{{SITEMAP_NS}}}sitemap")
+        _sub(entry, f"{{{SITEMAP_NS}}}loc", site.url(path))
+        if lastmod is not None:
+            _sub(entry, f"{{{SITEMAP_NS}}}lastmod", iso(lastmod))
+    return _xml(root)
+
+
+def sitemap_urls(entries: Iterable[tuple[str, str]], site: Site) -> bytes:
+    """One file of the archive sitemap: each (site path, lastmod as W3C datetime text).
+    Written as text, not with ElementTree: a file holds up to 50,000 URLs."""
+    base = site.url("")
+    parts = ['<?xml version="1.0" encoding="utf-8"?>\n', f'<urlset xmlns="{SITEMAP_NS}">']
+    for path, lastmod in entries:
+        parts.append(f"<url><loc>{xml_escape(base + path)}</loc>")
+        parts.append(f"<lastmod>{xml_escape(lastmod)}</lastmod></url>" if lastmod else "</url>")
+    parts.append("</urlset>")
+    return "".join(parts).encode()
 
 
 def news_sitemap(items: list[PublishedArticle], site: Site) -> bytes:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -94,12 +95,33 @@ def _cursor(after: str | None) -> Cursor | None:
     return Cursor.decode(after) if after is not None else None
 
 
-def _more_links(page: Page, html_path: str, query: str = "") -> dict[str, str] | None:
-    """The "Show More" link (plain page) and the fragment the script fetches instead."""
-    if page.next_cursor is None:
+SIDEBAR_SIZE = 6  # stories in an article page's "News Feed"
+NEWS_SITEMAP_MAX = 1000  # Google News reads at most 1,000 URLs per news sitemap
+ARCHIVE_SITEMAP = "/sitemaps/articles-{n}.xml"
+
+
+def _more_links(cursor: Cursor | None, html_path: str, query: str = "") -> dict[str, str] | None:
+    """The "Show More" link (the next page, a plain link that works without script) and
+    the fragment the script fetches instead; None on the last page."""
+    if cursor is None:
         return None
-    token = page.next_cursor.encode()
+    token = cursor.encode()
     return {"href": f"{html_path}?after={token}", "fragment": f"/feed/more?after={token}{query}"}
+
+
+def _cursor_after(item: PublishedArticle) -> Cursor:
+    """The feed position right after `item` (the next page starts below it)."""
+    return Cursor(domain.sort_key(item.published_at), item.uri)
+
+
+async def _sidebar(store: Store, current: str) -> tuple[list[PublishedArticle], Cursor | None]:
+    """The article page's "News Feed": the latest stories but the page's own, and where
+    the front page's next page starts after them (None when there is nothing more)."""
+    page = await store.feed(limit=SIDEBAR_SIZE + 1)
+    others = [a for a in page.items if a.uri != current]
+    shown = others[:SIDEBAR_SIZE]
+    more = page.next_cursor is not None or len(others) > SIDEBAR_SIZE
+    return shown, (_cursor_after(shown[-1]) if shown and more else None)
 
 
 def site_router(
@@ -107,21 +129,23 @@ def site_router(
 ) -> APIRouter:
     router = APIRouter()
     site = views.site
+    texts = i18n.texts(site.language)
 
     def bad_cursor(request: Request, exc: CursorError) -> Response:
-        return views.render(request, "error.html", 422, title="Invalid page link", message=str(exc))
-
-    def not_found(request: Request, what: str = "page") -> Response:
         return views.render(
             request,
             "error.html",
-            404,
-            title="Not found",
-            message=f"There is no {what} at this address.",
+            422,
+            title="Invalid page link",
+            message=str(exc),
+            description=f"Invalid page link: {exc}",
         )
 
-    async def latest(request: Request, limit: int = 8) -> list[Any]:
-        return (await _store(request).feed(limit=limit)).items
+    def not_found(request: Request, what: str = "page") -> Response:
+        message = f"There is no {what} at this address."
+        return views.render(
+            request, "error.html", 404, title="Not found", message=message, description=message
+        )
 
     @_get(router, "/")
     async def home(request: Request, after: str | None = None) -> Response:
@@ -132,29 +156,46 @@ def site_router(
         return views.render(
             request,
             "feed.html",
-            title=i18n.texts(site.language)["latest_news"],
+            title=texts["latest_news"],
+            description=texts["feed_description"].format(site=site.name),
             page=page,
-            more=_more_links(page, "/"),
+            more=_more_links(page.next_cursor, "/"),
             canonical=site.url("/"),
             feeds=_feed_links("/feeds"),
         )
 
     @_get(router, "/feed/more")
     async def more(
-        request: Request, after: str, subject: str | None = None, author: str | None = None
+        request: Request,
+        after: str,
+        subject: str | None = None,
+        author: str | None = None,
+        view: Literal["page", "sidebar"] = "page",
     ) -> Response:
+        """The next page of a list as a fragment: the items (headings at the level of the
+        page's list: h3 under the author page's and the sidebar's h2, else h2) and the
+        link to the page after it."""
         try:
             page = await _store(request).feed(
                 after=_cursor(after), limit=page_size, subject=subject, author=author
             )
         except CursorError as exc:
             return problem(422, "Invalid cursor", str(exc))
-        path, query = "/", ""
+        path, query, level = "/", "", 2
         if subject is not None:
             path, query = f"/subjects/{quote(subject)}", f"&subject={quote(subject)}"
         elif author is not None:
-            path, query = f"/authors/{quote(author)}", f"&author={quote(author)}"
-        return views.render(request, "_more.html", page=page, more=_more_links(page, path, query))
+            path, query, level = f"/authors/{quote(author)}", f"&author={quote(author)}", 3
+        elif view == "sidebar":
+            query, level = "&view=sidebar", 3
+        return views.render(
+            request,
+            "_more.html",
+            page=page,
+            more=_more_links(page.next_cursor, path, query),
+            level=level,
+            compact=view == "sidebar",
+        )
 
     @_get(router, "/articles/{slug}")
     async def article_page(request: Request, slug: str) -> Response:
@@ -162,7 +203,13 @@ def site_router(
         if found is None:
             return not_found(request, "article")
         if found.killed:
-            return views.render(request, "gone.html", 410, title="This article was removed")
+            return views.render(
+                request,
+                "gone.html",
+                410,
+                title="This article was removed",
+                description=texts["gone_description"],
+            )
         if found.moved_to:
             return RedirectResponse(names.article_path(found.moved_to), status_code=301)
         article = found.article
@@ -176,6 +223,7 @@ def site_router(
         share_image = formats.image_of(article)
         if share_image is None and package is not None and package.main is not None:
             share_image = formats.image_of(package.main)
+        latest, after = await _sidebar(store, article.uri)
         return views.render(
             request,
             "article.html",
@@ -186,7 +234,8 @@ def site_router(
             package=package,
             share_image=share_image,
             related=[r for r in article.related if r.slug in live],
-            latest=[a for a in await latest(request) if a.uri != article.uri][:6],
+            latest=latest,
+            sidebar_more=_more_links(after, "/", "&view=sidebar"),
             canonical=site.url(article.url),
             json_ld=formats.json_ld(article, site, image=share_image),
         )
@@ -205,9 +254,11 @@ def site_router(
             request,
             "author.html",
             title=card.name,
+            description=_shorten(card.bio or "", 200)
+            or texts["author_description"].format(name=card.name, site=site.name),
             card=card,
             page=page,
-            more=_more_links(page, base, f"&author={slug}"),
+            more=_more_links(page.next_cursor, base, f"&author={slug}"),
             canonical=site.url(base),
             feeds=_feed_links(base),
         )
@@ -226,8 +277,9 @@ def site_router(
             request,
             "subject.html",
             title=name,
+            description=texts["subject_description"].format(name=name, site=site.name),
             page=page,
-            more=_more_links(page, base, f"&subject={slug}"),
+            more=_more_links(page.next_cursor, base, f"&subject={slug}"),
             canonical=site.url(base),
             feeds=_feed_links(base),
         )
@@ -247,21 +299,57 @@ def site_router(
         return JSONResponse(formats.to_ninjs(article, site, members))
 
     _feed_routes(router, site, feed_size, now)
+    _sitemap_routes(router, site, now)
+    return router
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _sitemap_routes(router: APIRouter, site: Site, now: Callable[[], datetime]) -> None:
+    """The archive (a sitemap index and its files of at most 50,000 URLs, oldest stories
+    first, so a file's content changes only at the end of the archive), the Google News
+    sitemap of the last two days, and robots.txt naming both."""
+    size = formats.SITEMAP_MAX_URLS
+
+    def xml(body: bytes) -> Response:
+        return Response(body, media_type="application/xml")
+
+    @_get(router, "/sitemap.xml")
+    async def sitemap_index(request: Request) -> Response:
+        chunks = await _store(request).sitemap_chunks(size)
+        files = [(ARCHIVE_SITEMAP.format(n=c.number), c.lastmod) for c in chunks]
+        return xml(formats.sitemap_index(files, site))
+
+    @_get(router, "/sitemaps/articles-{number}.xml")
+    async def sitemap_file(request: Request, number: str) -> Response:
+        if not number.isdigit() or int(number) < 1:
+            return problem(404, "Not found", f"no sitemap file {number!r}")
+        entries = await _store(request).sitemap_entries(int(number), size)
+        if not entries and number != "1":
+            return problem(404, "Not found", f"no sitemap file {number!r}")
+        urls = [(names.article_path(e.slug), domain.w3c_datetime(e.modified)) for e in entries]
+        # up to 50,000 URLs: written off the event loop
+        return xml(await asyncio.to_thread(formats.sitemap_urls, urls, site))
 
     @_get(router, "/sitemap-news.xml")
-    async def sitemap(request: Request) -> Response:
+    async def news_sitemap(request: Request) -> Response:
         moment = now()
-        page = await _store(request).feed(limit=1000, since=domain.news_sitemap_window(moment))
-        return Response(formats.news_sitemap(page.items, site), media_type="application/xml")
+        page = await _store(request).feed(
+            limit=NEWS_SITEMAP_MAX, since=domain.news_sitemap_window(moment)
+        )
+        return xml(formats.news_sitemap(page.items, site))
 
     @_get(router, "/robots.txt")
     async def robots() -> Response:
         return Response(
-            f"User-agent: *\nAllow: /\nSitemap: {site.url('/sitemap-news.xml')}\n",
+            "User-agent: *\nAllow: /\n"
+            f"Sitemap: {site.url('/sitemap.xml')}\n"
+            f"Sitemap: {site.url('/sitemap-news.xml')}\n",
             media_type="text/plain",
         )
-
-    return router
 
 
 async def _members(store: Store, items: list[PublishedArticle]) -> dict[str, PublishedArticle]:
@@ -309,17 +397,22 @@ def _feed_routes(
         return info, page
 
     async def render(request: Request, fmt: str, info: FeedInfo, page: Page) -> Response:
-        live = await _members(_store(request), page.items)
+        store = _store(request)
+        live = await _members(store, page.items)
+        # the feed's own date is that of the newest change (a feed read twice with nothing
+        # changed is the same bytes, so its ETag holds); `now` only before any story
+        changed = await store.last_change() or now()
         if fmt == "atom.xml":
             return Response(
-                formats.atom(page.items, info, site, now(), live), media_type="application/atom+xml"
+                formats.atom(page.items, info, site, changed, live),
+                media_type="application/atom+xml",
             )
         if fmt == "feed.json":
             return JSONResponse(
                 formats.json_feed(page.items, info, site, live), media_type="application/feed+json"
             )
         return Response(
-            formats.rss(page.items, info, site, now(), live), media_type="application/rss+xml"
+            formats.rss(page.items, info, site, changed, live), media_type="application/rss+xml"
         )
 
     formats_ = ("rss.xml", "atom.xml", "feed.json", "feed.xml")

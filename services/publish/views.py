@@ -1,8 +1,10 @@
 """HTML rendering: Jinja2 with autoescape; only the sanitized body is marked safe.
 
-Every template gets `site`, `nonce`, `lang` (the page's language, one of i18n's)
-and `t` (that language's page strings). Dates and reading times are filters that
-take the language: `{{ moment | date(lang) }}`, `{{ minutes | reading_time(lang) }}`.
+Every template gets `site`, `lang` (the page's language, one of i18n's), `t` (that
+language's page strings) and `static(name)`, the fingerprinted path of a static file.
+Dates and reading times are filters that take the language: `{{ moment | date(lang) }}`,
+`{{ minutes | reading_time(lang) }}`. Nothing in a page changes from one request to the
+next but what the store holds (the ETag is a hash of the page).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .formats import (
     updated_at,
     was_updated,
 )
+from .web import StaticBundle
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -44,7 +47,16 @@ def _day(moment: datetime | None, lang: str | None = None) -> str:
     return i18n.format_date(moment, lang) if moment is not None else ""
 
 
-def make_env(site: Site | None = None) -> Environment:
+def initials(name: str) -> str:
+    """What an avatar shows when its picture does not load: `Martin Fornusek` -> `MF`."""
+    words = [w for w in name.replace("-", " ").split() if w[:1].isalnum()]
+    if not words:
+        return ""
+    picked = words[0][:1] + (words[-1][:1] if len(words) > 1 else "")
+    return picked.upper()
+
+
+def make_env(site: Site | None = None, static: StaticBundle | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(("html",), default=True),
@@ -66,18 +78,21 @@ def make_env(site: Site | None = None) -> Environment:
         sources=sources,
         credit_key=credit_key,
         absolute=site.absolute if site is not None else (lambda href: href),
+        initials=initials,
     )
     env.tests.update(updated=was_updated, picture=is_picture)
     # the site's language unless a render says otherwise (Views.render always does)
     code = i18n.language(site.language if site is not None else None)
-    env.globals.update(lang=code, t=i18n.texts(code))
+    bundle = static or StaticBundle(STATIC)
+    env.globals.update(lang=code, t=i18n.texts(code), static=bundle.url)
     return env
 
 
 class Views:
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, static: StaticBundle | None = None) -> None:
         self.site = site
-        self.env = make_env(site)
+        self.static = static or StaticBundle(STATIC)
+        self.env = make_env(site, self.static)
 
     def render(
         self,
@@ -92,7 +107,6 @@ class Views:
         code = i18n.language(lang or self.site.language)
         html = self.env.get_template(template).render(
             site=self.site,
-            nonce=getattr(request.state, "nonce", ""),
             lang=code,
             t=i18n.texts(code),
             **context,

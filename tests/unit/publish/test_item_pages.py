@@ -454,7 +454,8 @@ async def test_the_article_page_speaks_the_storys_language(
         bio="Writes.",
         url="/authors/desk-writer",
     )
-    await publish(simple_story(2))
+    for n in range(2, 10):  # more than the sidebar shows: its "Show More" is there
+        await publish(simple_story(n))
     await publish(
         simple_story(
             1,
