@@ -1,6 +1,6 @@
 """An AsyncAPI 3.0 document of every galley stream, generated from the event catalogue.
 
-    python -m galley.asyncapi > asyncapi.json
+    galley asyncapi > asyncapi.json        (or: galley asyncapi -o asyncapi.json)
 
 One channel per Redis stream, one message per event type (`shared.events.CATALOGUE`),
 payload schemas from the pydantic models. A message is a CloudEvents 1.0 event:
@@ -10,7 +10,6 @@ the payload model.
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib import metadata
 from typing import Any
@@ -128,10 +127,11 @@ def document() -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    json.dump(document(), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    """`python -m galley.asyncapi ...` is `galley asyncapi ...` (see its --help)."""
+    from galley.cli import main as galley
+
+    return galley(["asyncapi", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

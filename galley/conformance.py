@@ -13,7 +13,6 @@ reuse one uri across files (IPTC's examples show one story in every dialect).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -90,7 +89,7 @@ def read(label: str, doc: Any) -> Reading:
     )
 
 
-def post(url: str, key: str | None, doc: Any) -> tuple[int, str]:
+def send(url: str, key: str | None, doc: Any) -> tuple[int, str]:
     """The answer's status, and the story's page URL when it was accepted. A 429 or 503
     is waited out as its Retry-After says, a few times."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -100,7 +99,11 @@ def post(url: str, key: str | None, doc: Any) -> tuple[int, str]:
                 url.rstrip("/") + "/v1/articles", json=doc, headers=headers, timeout=30
             )
         except httpx.HTTPError as exc:
-            raise SystemExit(f"galley check-ninjs: cannot post to {url}: {exc}") from None
+            from galley.cli import Unreachable, reason
+
+            raise Unreachable(
+                f"cannot reach ingest at {url} ({reason(exc)}); check the URL given to --post."
+            ) from None
         if response.status_code not in (429, 503):
             break
         time.sleep(float(response.headers.get("retry-after", "1")))
@@ -122,7 +125,15 @@ def pages(readings: list[Reading], wait: float) -> None:
     pending = [r for r in readings if r.url]
     while pending:
         for reading in pending:
-            reading.page = httpx.get(reading.url, timeout=10).status_code
+            try:
+                reading.page = httpx.get(reading.url, timeout=10).status_code
+            except httpx.HTTPError as exc:
+                from galley.cli import Unreachable, reason
+
+                raise Unreachable(
+                    f"cannot reach the story's page at {reading.url} ({reason(exc)}); is"
+                    " publish running, and does PUBLISH_BASE_URL name where it listens?"
+                ) from None
         pending = [r for r in pending if r.page != 200]
         if pending and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -131,41 +142,40 @@ def pages(readings: list[Reading], wait: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="galley check-ninjs",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("paths", nargs="+", type=Path, help="JSON files or folders of them")
-    parser.add_argument(
-        "--post",
-        metavar="URL",
-        help="also post each document to this ingest (e.g. http://127.0.0.1:8001)",
-    )
-    parser.add_argument("--key", help="API key for --post (else a loopback ingest without keys)")
-    parser.add_argument(
-        "--fresh-uris", action="store_true", help="with --post: give each document a uri of its own"
-    )
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=30.0,
-        help="with --post: seconds to wait for the pages of accepted stories",
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON object per document")
-    args = parser.parse_args(argv)
+    """`python -m galley.conformance ...` is `galley check-ninjs ...` (see its --help)."""
+    from galley.cli import main as galley
+
+    return galley(["check-ninjs", *(sys.argv[1:] if argv is None else argv)])
+
+
+def check(
+    paths: list[Path],
+    *,
+    post: str | None = None,
+    key: str | None = None,
+    fresh_uris: bool = False,
+    wait: float = 30.0,
+    as_json: bool = False,
+) -> int:
+    """Read (and with `post`, send) every document under `paths`; print one reading each."""
+    from galley.cli import progress
+
+    found = list(documents(paths))
     readings = []
-    for n, (label, doc) in enumerate(documents(args.paths)):
-        reading = read(label, doc)
-        if args.post and not isinstance(doc, Exception):
-            sent = fresh_uri(doc, n) if args.fresh_uris else doc
-            reading.posted, reading.url = post(args.post, args.key, sent)
-        readings.append(reading)
-    if args.post:
-        pages(readings, args.wait)
+    with progress() as bar:
+        task = bar.add_task("posting" if post else "reading", total=len(found))
+        for n, (label, doc) in enumerate(found):
+            reading = read(label, doc)
+            if post and not isinstance(doc, Exception):
+                sent = fresh_uri(doc, n) if fresh_uris else doc
+                reading.posted, reading.url = send(post, key, sent)
+            readings.append(reading)
+            bar.advance(task)
+    if post:
+        pages(readings, wait)
     for reading in readings:
         label = reading.file
-        if args.json:
+        if as_json:
             print(json.dumps(asdict(reading), ensure_ascii=False), flush=True)
         else:
             posted = f" [{reading.posted}]" if reading.posted is not None else ""
@@ -183,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     accepted = sum(r.status == "accepted" for r in readings)
     print(f"{accepted} of {len(readings)} accepted", file=sys.stderr)
-    if args.post:
+    if post:
         answered = sum(r.posted in (200, 202) for r in readings)
         shown = sum(r.page == 200 for r in readings)
         print(
@@ -191,3 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Measure related links on real news: quality in archive mode, then cost at scale.
 
-    python -m galley.evaluate /path/to/news_cluster/articles.jsonl [--skip-scale]
+    galley evaluate /path/to/news_cluster/articles.jsonl [--skip-scale] [--sizes 1000,10000]
 
 Quality: the corpus is replayed in publication order; each article is ranked
 against the articles replayed before it, by the enrichment ranking and by a
@@ -23,7 +23,6 @@ The corpus is read from the given path only; nothing of it is stored.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import itertools
 import json
@@ -523,14 +522,22 @@ def report_languages(
     return check
 
 
-def report_scale(path: Path, sizes: Sequence[int], out: Callable[[str], Any] = print) -> None:
+def report_scale(
+    path: Path,
+    sizes: Sequence[int],
+    out: Callable[[str], Any] = print,
+    on_size: Callable[[int], Any] = lambda _size: None,
+    done: Callable[[int], Any] = lambda _size: None,
+) -> None:
     items = load(path)
     out("Cost of one related-links query (k=5), synthetic archives recombined from the corpus")
     out(
         f"  {'archive':>8} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'index MB':>9} {'RSS MB':>7}"
     )
     for size in sizes:
+        on_size(size)
         m = measure(items, size)
+        done(size)
         out(
             f"  {size:>8,} {m['build_s']:>8.1f} {m['p50_ms']:>8.2f} {m['p99_ms']:>8.2f} "
             f"{m['index_mb']:>9.1f} {m['rss_mb']:>7.1f}"
@@ -538,24 +545,37 @@ def report_scale(path: Path, sizes: Sequence[int], out: Callable[[str], Any] = p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="galley evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("corpus", type=Path, help="news_cluster articles.jsonl")
-    parser.add_argument("--skip-scale", action="store_true", help="quality only")
-    parser.add_argument(
-        "--sizes", default="1000,10000,100000", help="synthetic archive sizes (comma separated)"
-    )
-    args = parser.parse_args(argv)
-    if not args.corpus.is_file():
-        print(f"error: corpus not found: {args.corpus}", file=sys.stderr)
-        return 2
-    report_quality(args.corpus)
-    print()
-    report_floor(args.corpus)
-    print()
-    report_languages(args.corpus)
-    if not args.skip_scale:
+    """`python -m galley.evaluate ...` is `galley evaluate ...` (see its --help)."""
+    from galley.cli import main as galley
+
+    return galley(["evaluate", *(sys.argv[1:] if argv is None else argv)])
+
+
+def run(
+    corpus: Path, *, sizes: Sequence[int] = (1000, 10000, 100000), skip_scale: bool = False
+) -> int:
+    """Every report on stdout, one after the other; a progress bar on stderr (a terminal)."""
+    from galley.cli import progress
+
+    steps = 3 + (0 if skip_scale else len(sizes))
+    with progress() as bar:
+        task = bar.add_task("quality", total=steps)
+        report_quality(corpus)
         print()
-        report_scale(args.corpus, [int(s) for s in args.sizes.split(",") if s.strip()])
+        bar.update(task, advance=1, description="relevance floor")
+        report_floor(corpus)
+        print()
+        bar.update(task, advance=1, description="same language")
+        report_languages(corpus)
+        bar.advance(task)
+        if not skip_scale:
+            print()
+            report_scale(
+                corpus,
+                sizes,
+                on_size=lambda size: bar.update(task, description=f"cost at {size:,}"),
+                done=lambda _size: bar.advance(task),
+            )
     return 0
 
 

@@ -91,11 +91,13 @@ def dead_letter_streams(client: sync_redis.Redis) -> list[str]:
     return sorted(str(k) for k in client.scan_iter(match=f"{DLQ_PREFIX}*", count=1000))
 
 
-def service_health(ports: dict[str, int]) -> dict[str, str]:
+def service_health(targets: dict[str, int | str]) -> dict[str, str]:
+    """Each service's readiness; a target is a port on 127.0.0.1 or a base URL."""
     out = {}
-    for service, port in ports.items():
+    for service, where in targets.items():
+        base = where if isinstance(where, str) else f"http://127.0.0.1:{where}"
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=1) as resp:
+            with urllib.request.urlopen(f"{base}/health/ready", timeout=1) as resp:
                 out[service] = "ready" if resp.status < 300 else f"HTTP {resp.status}"
         except urllib.error.HTTPError as exc:
             out[service] = f"not ready (HTTP {exc.code})"
@@ -124,6 +126,16 @@ class DeadLetter:
             k.removeprefix("orig."): v for k, v in self.fields.items() if not k.startswith("dlq.")
         }
 
+    @property
+    def original_entry(self) -> dict[str, str] | dict[bytes, bytes]:
+        """The entry as it was on its stream: its exact bytes when some field of it was not
+        UTF-8 (kept in `dlq.original`), else its fields."""
+        from shared.infra.consumer import ORIGINAL, decode_original
+
+        if ORIGINAL in self.fields:
+            return decode_original(self.fields[ORIGINAL])
+        return self.original_fields
+
 
 def list_dead_letters(client: sync_redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
     return [DeadLetter(i, stream, f) for i, f in client.xrange(stream, count=count)]
@@ -138,11 +150,11 @@ def find_dead_letter(client: sync_redis.Redis, entry_id: str) -> DeadLetter | No
 
 
 def retry_dead_letter(client: sync_redis.Redis, letter: DeadLetter) -> str:
-    """Put the original entry back on its stream, then drop it from the DLQ."""
+    """Put the original entry back on its stream, byte for byte, then drop it from the DLQ."""
     if not letter.origin:
         raise ValueError(f"dead letter {letter.id} does not say which stream it came from")
     pipe = client.pipeline(transaction=True)
-    pipe.xadd(letter.origin, letter.original_fields)
+    pipe.xadd(letter.origin, letter.original_entry)  # type: ignore[arg-type]
     pipe.xdel(letter.stream, letter.id)
     new_id, _ = pipe.execute()
     return str(new_id)

@@ -1,6 +1,6 @@
 """Catch up from the start of `articles.published`, then follow it live.
 
-    python -m galley.replay --redis redis://127.0.0.1:6379/0 --from-start [--no-follow] [--json]
+    galley replay --redis-url redis://127.0.0.1:6379/0 --from-start [--no-follow] [--json]
 
 History: every entry is read from id 0 and collapsed to the current version of
 each article (the highest version per `subject`; an article whose current state
@@ -17,16 +17,11 @@ and a subscriber that stores its position should also store handled ids.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
-
-import redis.asyncio as aioredis
 
 from shared import names
 from shared.envelope import Envelope, EnvelopeError, from_fields
@@ -144,36 +139,13 @@ def describe(entry: Entry, as_json: bool = False) -> str:
     )
 
 
-async def _run(args: argparse.Namespace) -> None:
-    redis = aioredis.from_url(args.redis)
-    try:
-        async for entry in replay(
-            redis, from_start=args.from_start, live=not args.no_follow, stream=args.stream
-        ):
-            print(describe(entry, args.json), flush=True)
-    finally:
-        await redis.aclose()
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m galley.replay",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis URL")
-    parser.add_argument(
-        "--from-start",
-        action="store_true",
-        help="list the current version of every published article first",
-    )
-    parser.add_argument("--no-follow", action="store_true", help="stop after the history")
-    parser.add_argument("--json", action="store_true", help="one JSON event per line")
-    parser.add_argument("--stream", default=names.ARTICLES_PUBLISHED, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(args))
-    return 0
+    """`python -m galley.replay ...` is `galley replay ...` (see its --help)."""
+    import sys
+
+    from galley.cli import main as galley
+
+    return galley(["replay", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Run the pipeline on one machine: an embedded Redis and one process per service.
 
 Used by `galley up`. Each service is started as `python -m services.<name>`,
-so services stay separate processes exactly as in docker compose; a service
+so services stay separate processes exactly as in docker compose; with `ops_port`
+the ops page (`python -m galley.opsweb`) runs beside them the same way. A process
 that dies is restarted with a backoff. Ctrl-C (SIGINT) or SIGTERM stops the
 services first, then Redis.
 """
@@ -29,19 +30,21 @@ class ServiceProcess:
     replica: int
     env: dict[str, str]
     log_path: Path
+    module: str = ""  # run as `python -m MODULE`; default services.<name>
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = 0.0
 
     @property
     def label(self) -> str:
-        return f"{self.name}#{self.replica}" if self.replica else self.name
+        name = "ops page" if self.name == "ops" else self.name
+        return f"{name}#{self.replica}" if self.replica else name
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
+                [sys.executable, "-m", self.module or f"services.{self.name}"],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -82,6 +85,7 @@ class Pipeline:
         redis_port: int,
         replicas: int = 1,
         services: dict[str, int] | None = None,
+        ops_port: int | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.redis: RedisServer | None = None
@@ -91,6 +95,7 @@ class Pipeline:
         self.redis_url = redis_url
         self.replicas = replicas
         self.services = services or SERVICES
+        self.ops_port = ops_port  # also run the ops page there (None: not)
         self.procs: list[ServiceProcess] = []
         self._stopping = False
 
@@ -109,11 +114,15 @@ class Pipeline:
         env.setdefault("PUBLISH_BASE_URL", f"http://127.0.0.1:{publish}")
         return env
 
+    def port(self, name: str) -> int:
+        """The service's port: `<NAME>_PORT`, else the one it was given."""
+        return int(os.environ.get(f"{name.upper()}_PORT", self.services[name]))
+
     def start(self) -> None:
         if self.redis is not None:
             self.redis.start()
-        for name, base_port in self.services.items():
-            port = int(os.environ.get(f"{name.upper()}_PORT", base_port))
+        for name in self.services:
+            port = self.port(name)
             for replica in range(self.replicas):
                 replica_port = port + 100 * replica
                 proc = ServiceProcess(
@@ -125,6 +134,19 @@ class Pipeline:
                 )
                 proc.start()
                 self.procs.append(proc)
+        if self.ops_port is not None:
+            env = self._env("ops", self.ops_port)  # OPS_PORT, REDIS_URL, GALLEY_DATA_DIR
+            env.update({f"{n.upper()}_PORT": str(self.port(n)) for n in self.services})
+            ops = ServiceProcess(
+                "ops",
+                self.ops_port,
+                0,
+                env,
+                self.data_dir / "logs" / "ops-page.log",
+                module="galley.opsweb",
+            )
+            ops.start()
+            self.procs.append(ops)
 
     def wait_healthy(self, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout

@@ -159,6 +159,27 @@ async def compact_aof(redis: aioredis.Redis, timeout: float = 180.0) -> None:
 
 
 @asynccontextmanager
+async def showing(watcher: Watcher, label: str, total: int) -> AsyncIterator[None]:
+    """A progress bar on stderr (a terminal only) of the phase's articles published."""
+    from galley.cli import progress
+
+    with progress() as bar:
+        task = bar.add_task(label, total=total)
+
+        async def follow() -> None:
+            while True:
+                bar.update(task, completed=len(watcher.ledger.received))
+                await asyncio.sleep(0.25)
+
+        poller = None if bar.disable else asyncio.create_task(follow())
+        try:
+            yield
+        finally:
+            if poller is not None:
+                poller.cancel()
+
+
+@asynccontextmanager
 async def timed_phase(
     redis: aioredis.Redis, redis_log: Path | None, rewrites: dict[str, int], name: str
 ) -> AsyncIterator[None]:
@@ -180,16 +201,17 @@ async def measure(
     try:
         # 1. the archive, straight onto articles.ingested (enrichment + publish only)
         say(f"preloading {args.archive} archived articles ...")
-        await offer_burst(
-            redis,
-            watcher.ledger,
-            names.ARTICLES_INGESTED,
-            (
-                (f"urn:galley:archive:{i}", ingested_fields(room, i, "archive"))
-                for i in range(args.archive)
-            ),
-        )
-        await watcher.drain(args.archive / 10 + 120)
+        async with showing(watcher, "preload", args.archive):
+            await offer_burst(
+                redis,
+                watcher.ledger,
+                names.ARTICLES_INGESTED,
+                (
+                    (f"urn:galley:archive:{i}", ingested_fields(room, i, "archive"))
+                    for i in range(args.archive)
+                ),
+            )
+            await watcher.drain(args.archive / 10 + 120)
         results.preload = _burst_figures(watcher)
         say(f"  {results.preload}")
 
@@ -199,7 +221,10 @@ async def measure(
         entries = [
             (f"urn:galley:burst:{i}", submitted_fields(room, i, "burst")) for i in range(args.burst)
         ]
-        async with timed_phase(redis, redis_log, results.aof_rewrites, "burst"):
+        async with (
+            showing(watcher, "burst", args.burst),
+            timed_phase(redis, redis_log, results.aof_rewrites, "burst"),
+        ):
             await offer_burst(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, entries)
             await watcher.drain(args.burst / 20 + 60)
         results.throughput = _burst_figures(watcher)
@@ -215,7 +240,10 @@ async def measure(
                 for i in range(total)
             ]
             watcher.ledger = type(watcher.ledger)()
-            async with timed_phase(redis, redis_log, results.aof_rewrites, str(rate)):
+            async with (
+                showing(watcher, f"{rate}/s", total),
+                timed_phase(redis, redis_log, results.aof_rewrites, str(rate)),
+            ):
                 seconds, _micros = await redis.time()
                 await offer_paced(
                     redis,
@@ -237,7 +265,10 @@ async def measure(
         if args.backfill:
             say(f"backfill of {args.backfill} archived articles (bound {args.backfill_timeout}s)")
             watcher.ledger = type(watcher.ledger)()
-            async with timed_phase(redis, redis_log, results.aof_rewrites, "backfill"):
+            async with (
+                showing(watcher, "backfill", args.backfill),
+                timed_phase(redis, redis_log, results.aof_rewrites, "backfill"),
+            ):
                 await offer_burst(
                     redis,
                     watcher.ledger,
@@ -419,47 +450,6 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m galley.bench", description=__doc__)
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="short phases (5 s per load, smaller archive and bursts)",
-    )
-    p.add_argument(
-        "--ceiling-script",
-        type=Path,
-        help="path of transport_ceiling.py (default: galley.bench.ceiling)",
-    )
-    p.add_argument("--archive", type=int, help="articles preloaded (default 10000)")
-    p.add_argument("--burst", type=int, help="submissions in the throughput burst (3000)")
-    p.add_argument("--rates", type=int, nargs="+", default=[10, 100, 500])
-    p.add_argument("--duration", type=float, help="seconds per offered load (20)")
-    p.add_argument(
-        "--drain", type=float, default=30.0, help="seconds to wait for stragglers after each load"
-    )
-    p.add_argument(
-        "--settle",
-        type=float,
-        default=120.0,
-        help="further seconds for an overloaded phase's backlog to clear",
-    )
-    p.add_argument("--backfill", type=int, help="archived articles to backfill (100000; 0 = skip)")
-    p.add_argument("--backfill-timeout", type=float, default=240.0)
-    p.add_argument("--ceiling-n", type=int, default=20000)
-    p.add_argument("--relay-n", type=int, default=5000)
-    p.add_argument("--skip-transport", action="store_true")
-    p.add_argument(
-        "--skip-budget",
-        action="store_true",
-        help="leave out the work-only lower bound (galley.bench.budget)",
-    )
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--keep", help="use this data dir and keep it (logs, databases)")
-    p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    return p
-
-
 def defaults(args: argparse.Namespace) -> argparse.Namespace:
     quick = args.quick
     for name, full, short in (
@@ -474,7 +464,14 @@ def defaults(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = defaults(parser().parse_args(argv))
+    """`python -m galley.bench ...` is `galley bench ...` (see its --help)."""
+    from galley.cli import main as galley
+
+    return galley(["bench", *(sys.argv[1:] if argv is None else argv)])
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run the bench with `galley bench`'s options; the report on stdout."""
     results = run(args)
     print(report(results, args))
     if args.json:

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
 
 from galley.chaos.suite import Options, Outcome, run
-
-
-def parse(argv: list[str] | None = None) -> Options:
-    p = argparse.ArgumentParser(prog="galley chaos", description=__doc__)
-    p.add_argument("--n", type=int, default=500, help="stories in the workload")
-    p.add_argument("--concurrency", type=int, default=16)
-    p.add_argument("--kills-each", type=int, default=3, help="SIGKILLs per service")
-    p.add_argument("--port-closed", type=float, default=10.0, help="seconds Redis's port is shut")
-    p.add_argument("--claim-idle-ms", type=int, default=5000)
-    p.add_argument("--quiesce-timeout", type=float, default=600.0)
-    p.add_argument("--workdir", type=Path, help="keep data and logs here (default: temp dir)")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument(
-        "--appendfsync",
-        choices=["always", "everysec", "off"],
-        default="everysec",
-        help="Redis durability; 'off' (no AOF) is expected to fail the check",
-    )
-    a = p.parse_args(argv)
-    return Options(
-        n=a.n,
-        concurrency=a.concurrency,
-        kills_each=a.kills_each,
-        port_closed_s=a.port_closed,
-        claim_idle_ms=a.claim_idle_ms,
-        quiesce_timeout=a.quiesce_timeout,
-        workdir=a.workdir,
-        seed=a.seed,
-        appendfsync=a.appendfsync,
-    )
 
 
 def render(out: Outcome, limit: int = 10) -> str:
@@ -75,11 +43,28 @@ def passed(out: Outcome) -> bool:
     return out.report.ok and out.quiesced and not out.ledger.refused and not out.ledger.gave_up
 
 
-def main(argv: list[str] | None = None) -> int:
+def execute(opts: Options) -> int:
+    """Run the suite (a spinner on stderr, on a terminal), print the outcome; 0 when it
+    passed, 1 when it did not, 3 when the pipeline could not be started."""
+    from galley.cli import UNREACHABLE, progress
+
     logging.basicConfig(level=logging.WARNING)
-    out = asyncio.run(run(parse(argv)))
+    try:
+        with progress() as bar:
+            bar.add_task(f"chaos: {opts.n} stories under faults", total=None)
+            out = asyncio.run(run(opts))
+    except RuntimeError as exc:  # a service or Redis did not start
+        print(f"galley chaos: the pipeline did not start: {exc}", file=sys.stderr, flush=True)
+        return UNREACHABLE
     print(render(out), flush=True)
     return 0 if passed(out) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m galley.chaos ...` is `galley chaos ...` (see its --help)."""
+    from galley.cli import main as galley
+
+    return galley(["chaos", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

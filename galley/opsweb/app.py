@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from html import escape
 from typing import Annotated
 
 import redis as sync_redis
-from fastapi import FastAPI, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from galley.opsweb import data, render
 from shared.infra import problems
@@ -74,5 +75,33 @@ def create_app(config: data.Config) -> FastAPI:
     def live() -> None:
         return None
 
+    @app.get("/health/ready", status_code=204)
+    def ready() -> None:
+        client.ping()  # unreachable Redis: 503 below
+        return None
+
     problems.install(app)
+
+    @app.exception_handler(sync_redis.ConnectionError)
+    @app.exception_handler(sync_redis.TimeoutError)
+    async def redis_down(request: Request, exc: Exception) -> Response:
+        from galley.cli import redact, redis_unreachable
+
+        sentence = str(redis_unreachable(config.redis_url, exc))
+        if request.url.path.startswith(("/api/", "/health/")):
+            return JSONResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Redis cannot be reached",
+                    "status": 503,
+                    "detail": sentence,
+                },
+                status_code=503,
+                media_type="application/problem+json",
+            )
+        body = f"<section><h2>Redis cannot be reached</h2><p>{escape(sentence)}</p></section>"
+        page = _html(f"galley ops: Redis at {redact(config.redis_url)} is down", body, REFRESH_S)
+        page.status_code = 503
+        return page
+
     return app

@@ -35,7 +35,7 @@ class Overview:
 @dataclass(frozen=True)
 class Config:
     redis_url: str
-    ports: dict[str, int]
+    ports: dict[str, int | str]  # where each service answers: a port on 127.0.0.1, or a URL
     webhooks_url: str | None = None
     data_dir: str | None = None
 

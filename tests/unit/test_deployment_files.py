@@ -26,13 +26,31 @@ def test_compose_file_validates_against_the_compose_specification() -> None:
 
 def test_every_service_is_health_checked_and_waits_for_a_healthy_redis() -> None:
     services = compose()["services"]
-    assert {"redis", "ingest", "enrichment", "publish", "webhooks"} <= set(services)
+    assert {"redis", "ingest", "enrichment", "publish", "webhooks", "ops"} <= set(services)
     for name, svc in services.items():
         assert "healthcheck" in svc, name
         if name != "redis":
             assert svc["depends_on"]["redis"]["condition"] == "service_healthy"
             assert svc["command"][:2] == ["python", "-m"]
-            assert svc["command"][2] == f"services.{name}"
+            module = "galley.opsweb" if name == "ops" else f"services.{name}"
+            assert svc["command"][2] == module
+
+
+def test_compose_starts_one_ops_page_that_asks_each_service_by_its_name() -> None:
+    ops = compose()["services"]["ops"]
+    assert ops["deploy"]["replicas"] == 1  # read-only and stateless: one is enough
+    assert ops["ports"] == ["${OPS_PORT:-8005}:8005"]
+    env = ops["environment"]
+    assert (env["OPS_HOST"], env["OPS_PORT"]) == ("0.0.0.0", "8005")
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    for name, port in (
+        ("ingest", 8001),
+        ("enrichment", 8002),
+        ("publish", 8003),
+        ("webhooks", 8004),
+    ):
+        assert env[f"{name.upper()}_URL"] == f"http://{name}:{port}"
+    assert "8005/health/ready" in " ".join(ops["healthcheck"]["test"])
 
 
 def test_redis_keeps_an_append_only_file_and_never_evicts() -> None:

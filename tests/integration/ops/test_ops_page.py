@@ -91,3 +91,25 @@ async def test_the_json_overview_has_streams_dead_letters_and_recent_articles(
     assert body["streams"][names.ARTICLES_PUBLISHED]["length"] == 1
     assert body["dead_letters"]["publish"] == 0
     assert body["recent"][0]["uri"] == URI
+
+
+async def test_the_page_is_ready_while_redis_answers(page: Any) -> None:
+    assert (await page.get("/health/ready")).status_code == 204
+
+
+async def test_with_redis_gone_the_page_says_which_url_failed_instead_of_a_500() -> None:
+    from galley.redis_server import free_port
+
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    config = Config(nobody, {n: 1 for n in ("ingest", "enrichment", "publish", "webhooks")})
+    transport = httpx.ASGITransport(app=create_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ops") as client:
+        html = await client.get("/")
+        api = await client.get("/api/overview")
+        ready = await client.get("/health/ready")
+
+    assert html.status_code == 503
+    assert f"cannot reach Redis at {nobody} (connection refused)" in html.text
+    assert 'http-equiv="refresh"' in html.text  # it keeps trying
+    assert api.status_code == 503 and nobody in api.json()["detail"]
+    assert ready.status_code == 503
