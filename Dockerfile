@@ -13,5 +13,5 @@ RUN pip install . && useradd --create-home --uid 10001 galley && mkdir /data && 
 USER galley
 ENV GALLEY_DATA_DIR=/data
 VOLUME ["/data"]
-EXPOSE 8001 8002 8003 8004
+EXPOSE 8001 8002 8003 8004 8005
 CMD ["python", "-m", "services.publish"]

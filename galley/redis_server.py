@@ -60,11 +60,13 @@ class RedisServer:
         *,
         appendonly: bool = True,
         appendfsync: str = "everysec",
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.appendonly = appendonly
         self.appendfsync = appendfsync
+        self.extra = extra  # more redis-server arguments, e.g. ACL users (--user ...)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -92,6 +94,7 @@ class RedisServer:
             "yes",
             "--logfile",
             str(self.data_dir / "redis.log"),
+            *self.extra,
         ]
 
     def start(self, timeout: float = 10.0) -> RedisServer:
@@ -106,7 +109,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
                     s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
+                    if s.recv(16).startswith((b"+PONG", b"-NOAUTH")):  # up, maybe with ACLs
                         return self
             except OSError:
                 time.sleep(0.05)

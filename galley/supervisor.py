@@ -41,8 +41,10 @@ class ServiceProcess:
         return f"{name}#{self.replica}" if self.replica else name
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+        # logs carry stories before publication and the sources posting them: owner only
+        self.log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with open(fd, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", self.module or f"services.{self.name}"],
                 env=self.env,
@@ -103,7 +105,9 @@ class Pipeline:
         env = dict(os.environ)
         env.update(
             {
-                "REDIS_URL": self.redis_url,
+                # a service may have a Redis user of its own (<NAME>_REDIS_URL, e.g. with
+                # the ACL user of docker-compose.yml); else the pipeline's Redis
+                "REDIS_URL": os.environ.get(f"{name.upper()}_REDIS_URL") or self.redis_url,
                 "GALLEY_DATA_DIR": str(self.data_dir),
                 f"{name.upper()}_PORT": str(port),
             }

@@ -23,6 +23,7 @@ from shared.models import EnrichedArticle, PublishedArticle
 from . import domain, formats, i18n
 from .domain import Cursor, CursorError
 from .formats import FeedInfo, Site
+from .safety import safe_article
 from .store import Page, Store
 from .views import Views
 
@@ -33,7 +34,7 @@ def article_handler(
     store: Callable[[], Store], now: Callable[[], datetime], on_change: Callable[[], None]
 ) -> Callable[[Envelope[Any]], Any]:
     async def handle(event: Envelope[EnrichedArticle]) -> None:
-        article, moment = event.data, now()
+        article, moment = safe_article(event.data), now()
         await store().apply(
             event.id, article.uri, lambda state: domain.receive(state, article, moment), moment
         )
