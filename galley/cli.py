@@ -828,6 +828,28 @@ class _CountingRedis:
         return getattr(self._inner, name)
 
 
+async def _archive_of(site_url: str) -> Any:
+    """The publish service's archive of current versions, or None (said on stderr) when it
+    cannot be reached: the history is then what the stream still holds."""
+    import httpx
+
+    from galley import replay as replaying
+
+    try:
+        async with httpx.AsyncClient(timeout=5) as probe:
+            answer = await probe.get(site_url.rstrip("/") + "/v1/published", params={"limit": 1})
+            answer.raise_for_status()
+    except httpx.HTTPError as exc:
+        click.echo(
+            f"galley replay: cannot ask publish at {site_url} for older stories ({exc});"
+            " the history is what articles.published still holds. Set --site-url or"
+            " PUBLISH_BASE_URL.",
+            err=True,
+        )
+        return None
+    return lambda: replaying.publish_archive(site_url)
+
+
 @cli.command(short_help="Every published article's current version, then live events.")
 @redis_url_option("--redis-url", "--redis")
 @click.option(
@@ -837,12 +859,26 @@ class _CountingRedis:
 )
 @click.option("--no-follow", is_flag=True, help="Stop after the history instead of following.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line.")
+@click.option(
+    "--site-url",
+    envvar="PUBLISH_BASE_URL",
+    show_envvar=True,
+    default="http://127.0.0.1:8003",
+    show_default=True,
+    help="The publish service, asked for the stories older than the stream keeps.",
+)
 @click.option("--stream", default=None, hidden=True, help="Read another stream (tests).")
 def replay(
-    redis_url: str, from_start: bool, no_follow: bool, as_json: bool, stream: str | None
+    redis_url: str,
+    from_start: bool,
+    no_follow: bool,
+    as_json: bool,
+    site_url: str,
+    stream: str | None,
 ) -> int:
     """The events of articles.published on stdout: with --from-start, the current version of
-    every published article first (killed ones left out), then, unless --no-follow, each new
+    every published article first (killed ones left out; the stories older than the stream
+    keeps come from the publish service at --site-url), then, unless --no-follow, each new
     event as it is published. Ctrl-C stops. A progress bar on stderr (on a terminal) shows
     the history being read."""
     import asyncio
@@ -870,11 +906,18 @@ def replay(
             except sync_redis.RedisError as exc:
                 raise redis_unreachable(redis_url, exc) from None
             total = int(await client.xlen(stream)) if from_start else 0
+            archive = None
+            if from_start and stream == names.ARTICLES_PUBLISHED:
+                archive = await _archive_of(site_url)
             with progress() as bar:
                 task = bar.add_task("reading history", total=total, visible=from_start)
                 counting = _CountingRedis(client, lambda n: bar.advance(task, n))
                 events = replaying.replay(
-                    counting, from_start=from_start, live=not no_follow, stream=stream
+                    counting,
+                    from_start=from_start,
+                    live=not no_follow,
+                    stream=stream,
+                    archive=archive,
                 )
                 async for entry in events:
                     bar.update(task, completed=total, visible=False)

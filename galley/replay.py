@@ -1,13 +1,17 @@
-"""Catch up from the start of `articles.published`, then follow it live.
+"""Catch up on every published article, then follow `articles.published` live.
 
     galley replay --redis-url redis://127.0.0.1:6379/0 --from-start [--no-follow] [--json]
 
 History: every entry is read from id 0 and collapsed to the current version of
 each article (the highest version per `subject`; an article whose current state
 is `article.killed` is left out), listed in the order the articles were first
-published. Live: reading then continues with XREAD from the id of the last
-entry the history read, so nothing written in between is skipped and nothing
-read is read twice.
+published. The stream keeps only GALLEY_PUBLISHED_RETENTION_S (30 days), so the
+current versions of older stories come from publish itself (`GET /v1/published`):
+they are listed first, as events with the id `archive:<uri>:<version>:<revision>`,
+and a stream entry of the same or a newer version wins over them. Live: reading then
+continues with XREAD from the id of the last entry the history read, so nothing
+written in between is skipped; an event not newer than what was listed for its
+article is not listed again.
 
 Duplicates: the same event (same CloudEvents `id`) can appear in two entries,
 e.g. when publish's outbox re-sends after a crash. A subscriber drops any event
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +105,23 @@ async def follow(
                     yield parsed
 
 
+Archive = Callable[[], AsyncIterator[dict[str, Any]]]
+
+
+def archived(item: dict[str, Any]) -> Entry:
+    """A current version publish holds, as the event a subscriber would have read."""
+    version = f"{item.get('version', 0)}:{item.get('enrichment_revision', 0)}"
+    event = Envelope[dict[str, Any]](
+        id=f"archive:{item.get('uri')}:{version}",
+        source=names.source_of(names.PUBLISH),
+        type=names.ARTICLE_PUBLISHED,
+        subject=item.get("uri"),
+        time=item.get("modified_at") or item.get("published_at"),
+        data=item,
+    )
+    return Entry("archive", event)
+
+
 async def replay(
     redis: Any,
     *,
@@ -108,13 +129,18 @@ async def replay(
     live: bool = True,
     stream: str = names.ARTICLES_PUBLISHED,
     block_ms: int = 1000,
+    archive: Archive | None = None,
 ) -> AsyncIterator[Entry]:
-    """History (current versions) then live events, each event id at most once."""
+    """History (current versions) then live events, each event id at most once; with
+    `archive`, the stories older than the stream come from publish (module docstring)."""
     seen: set[str] = set()
+    listed: dict[str, tuple[int, int]] = {}
     if from_start:
         history, last = await read_history(redis, stream)
         seen.update(e.event.id for e in history)
-        for entry in current_versions(history):
+        older = [archived(item) async for item in archive()] if archive is not None else []
+        for entry in current_versions([*reversed(older), *history]):
+            listed[entry.event.subject or entry.event.id] = entry.version
             yield entry
     else:
         last = await last_entry_id(redis, stream)
@@ -124,7 +150,27 @@ async def replay(
         if entry.event.id in seen:
             continue  # a re-sent duplicate
         seen.add(entry.event.id)
+        if entry.version <= listed.get(entry.event.subject or "", (-1, -1)):
+            continue  # already listed at this version (from publish's archive)
         yield entry
+
+
+async def publish_archive(site_url: str, *, page: int = 200) -> AsyncIterator[dict[str, Any]]:
+    """Every live article's current version from publish's `GET /v1/published`."""
+    import httpx
+
+    after: str | None = None
+    async with httpx.AsyncClient(base_url=site_url.rstrip("/"), timeout=30) as client:
+        while True:
+            params: dict[str, Any] = {"limit": page, **({"after": after} if after else {})}
+            response = await client.get("/v1/published", params=params)
+            response.raise_for_status()
+            body = response.json()
+            for item in body["items"]:
+                yield item
+            after = body.get("next")
+            if not after:
+                return
 
 
 def describe(entry: Entry, as_json: bool = False) -> str:

@@ -299,6 +299,22 @@ def site_router(
         members = await _members(_store(request), [article])
         return JSONResponse(formats.to_ninjs(article, site, members))
 
+    @_get(router, "/v1/published")
+    async def published(request: Request, after: str | None = None, limit: int = 100) -> Response:
+        """Every live article's current version (PublishedArticle), newest first, a page at
+        a time: what `galley replay` lists for the stories articles.published no longer
+        holds (it keeps GALLEY_PUBLISHED_RETENTION_S)."""
+        try:
+            page = await _store(request).feed(after=_cursor(after), limit=max(1, min(limit, 500)))
+        except CursorError as exc:
+            return problem(422, "Invalid cursor", str(exc))
+        return JSONResponse(
+            {
+                "items": [item.model_dump(mode="json") for item in page.items],
+                "next": page.next_cursor.encode() if page.next_cursor else None,
+            }
+        )
+
     _feed_routes(router, site, feed_size, now)
     _sitemap_routes(router, site, now)
     return router
