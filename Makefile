@@ -50,6 +50,7 @@ lighthouse: install $(LIGHTHOUSE)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data artifacts .pytest_cache

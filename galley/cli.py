@@ -74,8 +74,10 @@ def reason(exc: BaseException) -> str:
     while seen is not None:
         if isinstance(seen, OSError) and (seen.strerror or seen.errno):
             # asyncio's own wording ("Connect call failed (...)") gives way to the system's
-            known = isinstance(seen.errno, int) and seen.errno > 0
-            words = os.strerror(seen.errno) if known else str(seen.strerror)
+            errno = seen.errno
+            words = (
+                os.strerror(errno) if isinstance(errno, int) and errno > 0 else str(seen.strerror)
+            )
             return words[:1].lower() + words[1:]
         seen = seen.__cause__ or seen.__context__
     text = str(exc).strip().rstrip(".") or type(exc).__name__

@@ -17,6 +17,7 @@ from typing import Any
 import redis as sync_redis
 
 from shared import names
+from shared.infra.streams import entries, text
 
 PIPELINE_STREAMS = (
     names.NEWSROOM_SUBMISSIONS,
@@ -62,7 +63,7 @@ def _lag(client: sync_redis.Redis, stream: str, info: dict[str, Any], cap: int =
     if info.get("lag") is not None:  # Redis 7+
         return int(info["lag"])
     last = info.get("last-delivered-id", "0-0")
-    return len(client.xrange(stream, min=f"({last}", max="+", count=cap))
+    return len(entries(client.xrange(stream, min=f"({last}", max="+", count=cap)))
 
 
 def stream_status(client: sync_redis.Redis, stream: str) -> StreamStatus:
@@ -76,7 +77,7 @@ def stream_status(client: sync_redis.Redis, stream: str) -> StreamStatus:
         if int(info["pending"]):
             first = client.xpending_range(stream, group, min="-", max="+", count=1)
             if first:
-                oldest = now - entry_time(first[0]["message_id"]).timestamp()
+                oldest = now - entry_time(text(first[0]["message_id"])).timestamp()
         consumers = [
             {"name": c["name"], "pending": int(c["pending"]), "idle_ms": int(c["idle"])}
             for c in client.xinfo_consumers(stream, group)
@@ -138,12 +139,12 @@ class DeadLetter:
 
 
 def list_dead_letters(client: sync_redis.Redis, stream: str, count: int = 100) -> list[DeadLetter]:
-    return [DeadLetter(i, stream, f) for i, f in client.xrange(stream, count=count)]
+    return [DeadLetter(i, stream, f) for i, f in entries(client.xrange(stream, count=count))]
 
 
 def find_dead_letter(client: sync_redis.Redis, entry_id: str) -> DeadLetter | None:
     for stream in dead_letter_streams(client):
-        found = client.xrange(stream, min=entry_id, max=entry_id)
+        found = entries(client.xrange(stream, min=entry_id, max=entry_id))
         if found:
             return DeadLetter(found[0][0], stream, found[0][1])
     return None
@@ -178,7 +179,7 @@ def trace(client: sync_redis.Redis, uri: str, scan_count: int = 1000) -> list[Ho
     for stream, label in HOPS:
         last = "-"
         while True:
-            batch = client.xrange(stream, min=last, max="+", count=scan_count)
+            batch = entries(client.xrange(stream, min=last, max="+", count=scan_count))
             if last != "-":
                 batch = batch[1:]
             if not batch:

@@ -29,6 +29,7 @@ from typing import Any
 
 from shared import names
 from shared.envelope import Envelope, EnvelopeError, from_fields
+from shared.infra.streams import text
 
 log = logging.getLogger("galley.replay")
 
@@ -57,15 +58,11 @@ def current_versions(entries: Iterable[Entry]) -> list[Entry]:
     return [e for e in latest.values() if e.event.type != names.ARTICLE_KILLED]
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _parse(entry_id: Any, fields: Any) -> Entry | None:
     try:
-        return Entry(_text(entry_id), from_fields(fields))
+        return Entry(text(entry_id), from_fields(fields))
     except EnvelopeError as exc:
-        log.warning("skipping unreadable entry %s: %s", _text(entry_id), exc)
+        log.warning("skipping unreadable entry %s: %s", text(entry_id), exc)
         return None
 
 
@@ -80,7 +77,7 @@ async def read_history(
         if not chunk:
             return entries, last
         for entry_id, fields in chunk:
-            last = _text(entry_id)
+            last = text(entry_id)
             parsed = _parse(entry_id, fields)
             if parsed is not None:
                 entries.append(parsed)
@@ -88,7 +85,7 @@ async def read_history(
 
 async def last_entry_id(redis: Any, stream: str = names.ARTICLES_PUBLISHED) -> str:
     newest = await redis.xrevrange(stream, max="+", min="-", count=1)
-    return _text(newest[0][0]) if newest else START
+    return text(newest[0][0]) if newest else START
 
 
 async def follow(
@@ -99,7 +96,7 @@ async def follow(
         answer = await redis.xread({stream: after}, count=100, block=block_ms)
         for _stream, chunk in answer or []:
             for entry_id, fields in chunk:
-                after = _text(entry_id)
+                after = text(entry_id)
                 parsed = _parse(entry_id, fields)
                 if parsed is not None:
                     yield parsed
@@ -111,14 +108,16 @@ Archive = Callable[[], AsyncIterator[dict[str, Any]]]
 def archived(item: dict[str, Any]) -> Entry:
     """A current version publish holds, as the event a subscriber would have read."""
     version = f"{item.get('version', 0)}:{item.get('enrichment_revision', 0)}"
-    event = Envelope[dict[str, Any]](
-        id=f"archive:{item.get('uri')}:{version}",
-        source=names.source_of(names.PUBLISH),
-        type=names.ARTICLE_PUBLISHED,
-        subject=item.get("uri"),
-        time=item.get("modified_at") or item.get("published_at"),
-        data=item,
-    )
+    fields: dict[str, Any] = {
+        "id": f"archive:{item.get('uri')}:{version}",
+        "source": names.source_of(names.PUBLISH),
+        "type": names.ARTICLE_PUBLISHED,
+        "subject": item.get("uri"),
+        "data": item,
+    }
+    if stamp := item.get("modified_at") or item.get("published_at"):
+        fields["time"] = stamp  # else: now
+    event = Envelope[dict[str, Any]].model_validate(fields)
     return Entry("archive", event)
 
 

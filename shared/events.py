@@ -31,4 +31,5 @@ CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
 
 def envelope_model(event_type: str) -> type[Envelope[BaseModel]]:
     """The typed envelope for an event type, e.g. Envelope[Article]."""
-    return Envelope[CATALOGUE[event_type][1]]  # type: ignore[return-value]
+    model = CATALOGUE[event_type][1]
+    return Envelope[model]  # type: ignore[valid-type]

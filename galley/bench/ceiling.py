@@ -18,6 +18,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
+from shared.infra.streams import stream_entries
+
 HOPS = ("ceiling:0", "ceiling:1", "ceiling:2", "ceiling:3")
 PAYLOAD = " ".join(["Troops were withdrawn from the border region, officials said."] * 40)
 
@@ -28,15 +30,15 @@ async def _hop(url: str, source: str, target: str, total: int, batch: int) -> No
     moved = 0
     while moved < total:
         reply = await client.xreadgroup(group, "hop", {source: ">"}, count=batch, block=500)
-        for _name, entries in reply or ():
+        for _name, found in stream_entries(reply):
             pipe = client.pipeline(transaction=False)
-            for _id, fields in entries:
-                event = json.loads(fields[b"data"])
+            for _id, fields in found:
+                event = json.loads(fields["data"])
                 event["hop"] = target
                 pipe.xadd(target, {"data": json.dumps(event)})
-            pipe.xack(source, group, *(entry_id for entry_id, _ in entries))
+            pipe.xack(source, group, *(entry_id for entry_id, _ in found))
             await pipe.execute()
-            moved += len(entries)
+            moved += len(found)
     await client.aclose()
 
 

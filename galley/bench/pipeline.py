@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from galley.bench.stats import Ledger
 from shared import names
+from shared.infra.streams import stream_entries
 
 PUBLISHED_TYPES = frozenset(names.PUBLISHED_EVENT_TYPES)
 
@@ -51,11 +52,11 @@ class Watcher:
                 {names.ARTICLES_PUBLISHED: self.last_id}, count=1000, block=200
             )
             now = time.perf_counter()
-            for _stream, entries in reply or ():
-                for entry_id, fields in entries:
-                    self.last_id = entry_id.decode()
-                    if fields.get(b"type", b"").decode() == names.ARTICLE_PUBLISHED:
-                        self.ledger.publish(fields.get(b"subject", b"").decode(), now)
+            for _stream, found in stream_entries(reply):
+                for entry_id, fields in found:
+                    self.last_id = entry_id
+                    if fields.get("type") == names.ARTICLE_PUBLISHED:
+                        self.ledger.publish(fields.get("subject", ""), now)
             self._progress.set()
 
     async def drain(self, timeout: float) -> bool:
@@ -111,7 +112,7 @@ async def offer_paced(
     stream: str,
     rate: float,
     duration: float,
-    make: Callable[[int], tuple[str, dict[str, Any]]],
+    make: Callable[[int], tuple[str, dict[Any, Any]]],
 ) -> int:
     """Open loop: article i is due at start + i/rate whatever the pipeline does; latency is
     counted from the due time, so a stalled pipeline cannot hide its queueing delay."""

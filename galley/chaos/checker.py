@@ -23,6 +23,7 @@ from typing import Any
 
 from galley.chaos.workload import Ledger
 from shared import names
+from shared.infra.streams import text
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,6 @@ class Report:
         return not any(self.counts.values())
 
 
-def _text(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
-
-
 def read_published(redis: Any) -> list[Published]:
     """A subscriber reading articles.published from 0 with plain XRANGE."""
     out: list[Published] = []
@@ -71,11 +68,11 @@ def read_published(redis: Any) -> list[Published]:
         if not batch:
             return out
         for entry_id, raw in batch:
-            fields = {_text(k): _text(v) for k, v in raw.items()}
+            fields = {text(k): text(v) for k, v in raw.items()}
             data = json.loads(fields.get("data", "{}"))
             out.append(
                 Published(
-                    _text(entry_id),
+                    text(entry_id),
                     fields.get("id", ""),
                     fields.get("type", ""),
                     data.get("uri", fields.get("subject", "")),
@@ -83,7 +80,7 @@ def read_published(redis: Any) -> list[Published]:
                     int(data.get("enrichment_revision", 0)),
                 )
             )
-        last = _text(batch[-1][0])
+        last = text(batch[-1][0])
         ms, seq = last.split("-")
         start = f"{ms}-{int(seq) + 1}"
 

@@ -21,6 +21,7 @@ from galley.chaos.proxy import PortProxy
 from galley.chaos.workload import Driver, Ledger, plan
 from galley.redis_server import RedisServer, free_port
 from shared import names
+from shared.infra.streams import text
 
 SERVICES = ["ingest", "enrichment", "publish", "webhooks"]
 WATCHED = [
@@ -136,10 +137,6 @@ def _db_count(path: Path, sql: str) -> int:
         conn.close()
 
 
-def _t(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
-
-
 def _id(entry_id: str) -> tuple[int, int]:
     ms, seq = entry_id.split("-")
     return int(ms), int(seq)
@@ -163,10 +160,10 @@ async def backlog(redis: aioredis.Redis, data_dir: Path) -> list[str]:
         last = await redis.xrevrange(stream, count=1)
         if not last:
             continue
-        last_id = _id(_t(last[0][0]))
+        last_id = _id(text(last[0][0]))
         for group in await redis.xinfo_groups(stream):
-            name = _t(group["name"])
-            if int(group["pending"]) or _id(_t(group["last-delivered-id"])) < last_id:
+            name = text(group["name"])
+            if int(group["pending"]) or _id(text(group["last-delivered-id"])) < last_id:
                 busy.append(f"{stream}/{name} pending={group['pending']}")
     return busy
 
@@ -289,7 +286,7 @@ async def _drive(
     client = sync_redis.Redis.from_url(redis_server.url)
     try:
         events = read_published(client)
-        dead = {_t(k): int(client.xlen(k)) for k in client.scan_iter("dlq.*")}
+        dead = {text(k): int(client.xlen(k)) for k in client.scan_iter("dlq.*")}
     finally:
         client.close()
     report = check(ledger, read_final_state(data_dir / "publish.db"), events)

@@ -11,6 +11,7 @@ import redis as sync_redis
 
 from galley import ops
 from shared import names
+from shared.infra.streams import entries
 
 # The picture: services left to right, and the streams that join them.
 SERVICES = (names.INGEST, names.ENRICHMENT, names.PUBLISH, names.WEBHOOKS)
@@ -55,7 +56,7 @@ def overview(client: sync_redis.Redis, config: Config, recent: int = 15) -> Over
 def recent_rejections(client: sync_redis.Redis, limit: int) -> list[dict[str, Any]]:
     """The newest `article.rejected` events: what a newsroom sent that ingest refused."""
     found = []
-    for entry_id, fields in client.xrevrange(names.ARTICLES_REJECTED, count=limit):
+    for entry_id, fields in entries(client.xrevrange(names.ARTICLES_REJECTED, count=limit)):
         try:
             data = json.loads(fields.get("data", "{}"))
         except ValueError:
@@ -78,7 +79,7 @@ def recent_rejections(client: sync_redis.Redis, limit: int) -> list[dict[str, An
 def recent_articles(client: sync_redis.Redis, limit: int) -> list[dict[str, Any]]:
     """The newest state of the most recently published articles, newest first."""
     seen: dict[str, dict[str, Any]] = {}
-    for entry_id, fields in client.xrevrange(names.ARTICLES_PUBLISHED, count=limit * 5):
+    for entry_id, fields in entries(client.xrevrange(names.ARTICLES_PUBLISHED, count=limit * 5)):
         subject = fields.get("subject")
         if not subject or subject in seen:
             continue

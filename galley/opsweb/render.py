@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 from urllib.parse import quote
 
 from galley import ops
@@ -124,7 +125,8 @@ def picture(view: Overview) -> str:
 def groups_table(view: Overview) -> str:
     rows = []
     for name, st in view.streams.items():
-        for g in st.groups or [None]:
+        groups: list[Any] = list(st.groups) or [None]
+        for g in groups:
             if g is None:
                 rows.append(
                     f"<tr><td>{escape(name)}</td><td class=n>{st.length}</td>"

@@ -277,7 +277,8 @@ def _item(
         else:
             out[key] = value
     for name, entries in pending.items():
-        existing = out.get(name) if isinstance(out.get(name), list) else []
+        sent_before = out.get(name)
+        existing: list[Any] = sent_before if isinstance(sent_before, list) else []
         start = len(existing)
         out[name] = [*existing, *(entry for entry, _ in entries)]
         for i, (_, at) in enumerate(entries, start):
@@ -312,7 +313,7 @@ def _keyed(
     value: dict[str, Any], here: Path, sent: Path, origins: dict[Path, Path], convert: Any
 ) -> list[Any]:
     """A 1.x object keyed by name as a 2.x list whose entries carry the `name`."""
-    entries = []
+    entries: list[Any] = []
     for key, item in value.items():
         if item is None:  # Superdesk sends removed associations as null
             continue

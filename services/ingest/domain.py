@@ -442,7 +442,8 @@ def _main_member(doc: Item) -> Item | None:
     """The package's main item, when the package carries it (with a body) itself."""
     carried = [a for a in doc.associations if a.bodies or a.associations or a.renditions]
     main = [a for a in carried if (a.name or "").lower().startswith("main")]
-    return (main or carried or [None])[0]
+    found = main or carried
+    return found[0] if found else None
 
 
 def pinned_related_of(doc: Item) -> list[str]:

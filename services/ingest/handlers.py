@@ -9,7 +9,7 @@ import asyncio
 import base64
 import binascii
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope, JsonRefused, read_json
 from shared.infra.consumer import DeadLetters, Route, current_entry_bytes, current_entry_id
+from shared.infra.streams import text
 from shared.models import Rejection
 
 log = logging.getLogger("galley.ingest")
@@ -241,7 +242,7 @@ def _uri_of(document: Any) -> str | None:
 async def _multipart(request: Request, body: bytes, max_bytes: int) -> Upload:
     """The media_id, file and declared type of Superdesk's multipart asset upload."""
 
-    async def chunks() -> AsyncIterator[bytes]:
+    async def chunks() -> AsyncGenerator[bytes, None]:
         yield body
 
     try:
@@ -443,7 +444,7 @@ def _entry_id(broker: RedisBroker) -> str | None:
     ids = raw.get("message_ids") if isinstance(raw, dict) else None
     if not ids:
         return None
-    return ids[0].decode() if isinstance(ids[0], bytes) else str(ids[0])
+    return text(ids[0])
 
 
 def _uri_in(fields: Mapping[str, str], max_bytes: int) -> str | None:

@@ -39,7 +39,9 @@ class Scheduler:
 
     async def release_due(self) -> list[str]:
         moment = self._now()
-        emitted = await self._store.release_due(lambda s: domain.release(s, moment), moment)
+        emitted = await self._store.release_due(
+            lambda s: domain.release(s, moment) if s is not None else None, moment
+        )
         if emitted:
             self._on_emit()
         return emitted

@@ -56,6 +56,7 @@ from shared.envelope import (
     typed,
 )
 from shared.infra.db import Database
+from shared.infra.streams import text
 
 log = logging.getLogger("galley.consumer")
 
@@ -343,10 +344,6 @@ class Route:
     handle: Callable[[Envelope[Any]], Awaitable[None]]
 
 
-def _decode_id(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 Entry = Mapping[Any, Any]  # an entry's fields as read: bytes from Redis, str in memory
 
 
@@ -354,7 +351,7 @@ def _batch_entries(body: Any, msg: Any) -> list[tuple[Entry, str | None]]:
     """(raw fields, entry id) of every entry of a batch read, in stream order."""
     raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
     datas = raw.get("data") or []
-    ids = [_decode_id(i) for i in raw.get("message_ids") or []]
+    ids = [text(i) for i in raw.get("message_ids") or []]
     bodies = body if isinstance(body, list) and len(body) == len(datas) else [None] * len(datas)
     entries = []
     for i, data in enumerate(datas):
@@ -404,12 +401,11 @@ def _cut(text: str, limit: int = 100) -> str:
 def _entry_id(msg: RedisStreamMessage) -> str | None:
     ids = msg.raw_message.get("message_ids") if isinstance(msg.raw_message, dict) else None
     if ids:
-        first = ids[0]
-        return first.decode() if isinstance(first, bytes) else str(first)
+        return text(ids[0])
     return None
 
 
-class _StreamSub(StreamSub):  # type: ignore[type-arg]
+class _StreamSub(StreamSub):
     """FastStream's StreamSub, minus a deep copy of itself on every read.
 
     The subscriber asks for its StreamSub "with the broker's prefix" several times per

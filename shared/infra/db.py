@@ -162,10 +162,12 @@ class Database:
         async with self._lock:
             await self._begin()
             self.batches += 1
-            self._batch_owner = asyncio.current_task()
+            owner = asyncio.current_task()
+            assert owner is not None  # a batch runs in a task
+            self._batch_owner = owner
             # (`:memory:` reads share the writer connection, from other tasks: no inline)
             own = self._reader is not self._writer
-            inline = _inline.set((self._writer, self._batch_owner) if own else None)
+            inline = _inline.set((self._writer, owner) if own else None)
             try:
                 yield self._writer
             except BaseException:

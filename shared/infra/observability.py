@@ -39,19 +39,21 @@ def new_traceparent() -> str:
 
 def valid_traceparent(value: str | None) -> bool:
     match = TRACEPARENT_RE.match(value or "")
-    return bool(match) and set(match.group(1)) != {"0"} and set(match.group(2)) != {"0"}
+    return match is not None and set(match.group(1)) != {"0"} and set(match.group(2)) != {"0"}
 
 
 def child_of(parent: str | None) -> str:
     """Same trace, new span id; a fresh trace when the parent is missing or malformed."""
-    if not valid_traceparent(parent):
+    if parent is None or not valid_traceparent(parent):
         return new_traceparent()
-    trace_id, flags = parent.split("-")[1], parent.split("-")[3]  # type: ignore[union-attr]
+    _, trace_id, _, flags = parent.split("-")
     return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
 
 
 def trace_id_of(traceparent: str | None) -> str | None:
-    return traceparent.split("-")[1] if valid_traceparent(traceparent) else None
+    if traceparent is None or not valid_traceparent(traceparent):
+        return None
+    return traceparent.split("-")[1]
 
 
 def current_traceparent() -> str | None:

@@ -49,6 +49,7 @@ from redis.exceptions import NoScriptError
 
 from shared.envelope import Envelope
 from shared.infra.db import Database
+from shared.infra.streams import text
 
 log = logging.getLogger("galley.outbox")
 
@@ -196,8 +197,8 @@ class RedisStreamWriter:
                 raise reply
             if isinstance(reply, list):  # ['gap', watermark]
                 self._appended(entries[: len(ids)], chain)
-                raise Gap(ids, int(_text(reply[1])))
-            ids.append(_text(reply))
+                raise Gap(ids, int(text(reply[1])))
+            ids.append(text(reply))
         self._appended(entries, chain)
         return ids
 
@@ -232,10 +233,6 @@ class RedisStreamWriter:
                 link = chain.links[n]
             pipe.evalsha(self._sha, len(keys), *keys, self._ttl, link.seq, link.after, *flat)
         return list(await pipe.execute(raise_on_error=False))
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 _INSERT = (

@@ -17,9 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-
-def _text(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes) else str(v)
+from shared.infra.streams import text
 
 
 def _next_id(entry_id: str) -> str:
@@ -48,12 +46,12 @@ async def _needed(redis: Any, stream: str, groups: list[dict[Any, Any]]) -> str:
     """The smallest id one of these groups still needs (pending, or not read yet)."""
     floor: str | None = None
     for info in groups:
-        name = _text(info["name"])
-        needed = _next_id(_text(info["last-delivered-id"]))
+        name = text(info["name"])
+        needed = _next_id(text(info["last-delivered-id"]))
         if int(info["pending"]):
             summary = await redis.xpending(stream, name)
             if summary.get("min"):
-                needed = _older(needed, _text(summary["min"]))
+                needed = _older(needed, text(summary["min"]))
         floor = needed if floor is None else _older(floor, needed)
     assert floor is not None
     return floor

@@ -22,7 +22,8 @@ def compose() -> dict[str, Any]:
 
 def test_compose_file_validates_against_the_compose_specification() -> None:
     schema = json.loads((FIXTURES / "compose-spec.json").read_text())
-    jsonschema.validate(compose(), schema)
+    # the spec names draft 7 without the "#" jsonschema looks up drafts by
+    jsonschema.validate(compose(), schema, cls=jsonschema.Draft7Validator)
 
 
 def test_every_service_is_health_checked_and_waits_for_a_healthy_redis() -> None:
