@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared import names
 from shared.envelope import ATTRIBUTES
 from shared.events import CATALOGUE
 
@@ -63,8 +64,43 @@ def _payload(event_type: str, model: type[BaseModel], stream: str) -> dict[str, 
     }
 
 
+DEAD_LETTER = "dead_letter"
+SERVICES = (names.INGEST, names.ENRICHMENT, names.PUBLISH, names.WEBHOOKS)
+DLQ_FIELDS = {
+    "dlq.reason": "Why the entry was parked; starts with too-large, undecodable, unsupported,"
+    " unknown-type, schema, unprocessable or 'handler failed'.",
+    "dlq.entry_id": "The entry's id on the stream it came from.",
+    "dlq.stream": "The stream it came from (where `galley dlq retry` puts it back).",
+    "dlq.group": "The consumer group that parked it.",
+    "dlq.time": "When it was parked (RFC 3339).",
+    "dlq.original": "Only when a field was not UTF-8: the entry's exact bytes, a JSON list"
+    " of [name, value] pairs, each base64.",
+}
+
+
+def _dead_letter_message() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        name: {"type": "string", "description": text} for name, text in DLQ_FIELDS.items()
+    }
+    return {
+        "name": DEAD_LETTER,
+        "title": "dead letter",
+        "summary": "An entry a service could never handle, with its original fields.",
+        "contentType": "text/plain",
+        "payload": {
+            "type": "object",
+            "required": ["dlq.reason", "dlq.stream", "dlq.group", "dlq.time"],
+            "properties": props,
+            "additionalProperties": {
+                "type": "string",
+                "description": "The entry's own fields as sent (dlq.* ones as orig.dlq.*).",
+            },
+        },
+    }
+
+
 def _schemas() -> dict[str, Any]:
-    models = list(dict.fromkeys(model for _stream, model in CATALOGUE.values()))
+    models = list(dict.fromkeys(event.model for event in CATALOGUE.values()))
     _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     schemas: dict[str, Any] = defs.get("$defs", {})
     return schemas
@@ -74,12 +110,16 @@ def document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document as a dict."""
     channels: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for event_type, (stream, model) in CATALOGUE.items():
+    for event_type, event in CATALOGUE.items():
+        stream, model = event.stream, event.model
         key = _key(event_type)
         messages[key] = {
             "name": event_type,
             "title": event_type,
-            "summary": f"{event_type} on {stream}, carrying a {model.__name__}.",
+            "summary": event.summary,
+            "description": f"{event_type} on {stream}, carrying a {model.__name__}; written by"
+            f" {event.producer}, read by {', '.join(event.groups) or 'subscribers'}."
+            + (f" Also accepted as type {', '.join(event.aliases)}." if event.aliases else ""),
             "contentType": "application/json",
             "payload": _payload(event_type, model, stream),
         }
@@ -93,6 +133,15 @@ def document() -> dict[str, Any]:
             },
         )
         channel["messages"][key] = {"$ref": f"#/components/messages/{key}"}
+    messages[DEAD_LETTER] = _dead_letter_message()
+    for service in SERVICES:
+        stream = names.dead_letter_stream(service)
+        channels[_key(stream)] = {
+            "address": stream,
+            "description": f"Redis stream `{stream}`: entries {service} could never handle,"
+            " parked with the reason (`galley dlq` lists, retries and drops them).",
+            "messages": {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}},
+        }
     operations = {
         f"send_{name}": {
             "action": "send",

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.infra.observability import current_traceparent
+from shared.tracing import current_traceparent
 
 P = TypeVar("P")
 

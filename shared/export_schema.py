@@ -14,7 +14,8 @@ from shared.events import CATALOGUE, envelope_model
 
 def event_schemas() -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
-    for event_type, (stream, _model) in CATALOGUE.items():
+    for event_type, event in CATALOGUE.items():
+        stream = event.stream
         schema = envelope_model(event_type).model_json_schema()
         schema["title"] = event_type
         schema["description"] = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, RootModel
 
 PubStatus = Literal["usable", "withheld", "canceled"]
 Lifecycle = Literal["published", "updated", "corrected", "killed"]
@@ -216,3 +216,9 @@ class Rejection(Frozen):
     status: int | None = None  # the HTTP status it was answered with
     problem: str | None = None  # the problem type, e.g. "invalid-document"
     dialect: str | None = None  # the ninjs dialect, when the document got that far
+
+
+class Submission(RootModel[dict[str, Any]]):
+    """What a newsroom system puts on `newsroom.submissions`: one JSON document as its
+    system wrote it (ninjs of any version, Superdesk's included, or an author profile).
+    Ingest reads it as it reads the same document posted over HTTP."""

@@ -64,7 +64,7 @@ def _event(n: int) -> Envelope[dict[str, Any]]:
 async def _fill(db: Database, rows: int) -> None:
     async with db.transaction() as conn:
         for n in range(rows):
-            await enqueue(conn, STREAM, _event(n))
+            await enqueue(conn, _event(n), STREAM)
 
 
 async def _redis_cpu(redis: aioredis.Redis) -> float:

@@ -114,9 +114,7 @@ def _env(
             f"{name.upper()}_HOST": "127.0.0.1",
             "INGEST_RATE_PER_SECOND": "1000000",
             "INGEST_RATE_BURST": "1000000",
-            "GALLEY_CLAIM_IDLE_MS": str(claim_idle_ms),
-            "ENRICHMENT_CLAIM_IDLE_MS": str(claim_idle_ms),
-            "WEBHOOKS_CLAIM_IDLE_MS": str(claim_idle_ms),
+            "GALLEY_CLAIM_IDLE_MS": str(claim_idle_ms),  # every service's consumers
         }
     )
     env.update(extra or {})

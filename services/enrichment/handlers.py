@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from prometheus_client import Counter
 
 from services.enrichment import domain
@@ -168,26 +168,36 @@ class Enrichment:
         return {"uri": uri, "k": k, "related": [link.model_dump(mode="json") for link in links]}
 
 
-def http_router(get: Callable[[], Enrichment]) -> APIRouter:
+def _service(request: Request) -> Enrichment:
+    """The running service (app.state.service, set when the service starts)."""
+    service: Enrichment = request.app.state.service
+    return service
+
+
+Running = Annotated[Enrichment, Depends(_service)]
+
+
+def http_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["enrichment"])
 
     @router.get("/related")
     async def related(
+        service: Running,
         uri: Annotated[str, Query(min_length=1, max_length=2000)],
         k: Annotated[int, Query(ge=1, le=domain.MAX_K)] = domain.DEFAULT_K,
     ) -> dict[str, Any]:
-        found = await get().related(uri, k)
+        found = await service.related(uri, k)
         if found is None:
             raise HTTPException(404, f"no article with uri {uri!r} in the archive")
         return found
 
     @router.get("/authors/unknown")
-    async def unknown_authors() -> dict[str, Any]:
-        return {"authors": await get().store.unknown_authors()}
+    async def unknown_authors(service: Running) -> dict[str, Any]:
+        return {"authors": await service.store.unknown_authors()}
 
     @router.get("/authors")
-    async def authors() -> dict[str, Any]:
-        profiles = get().directory.profiles()
+    async def authors(service: Running) -> dict[str, Any]:
+        profiles = service.directory.profiles()
         return {"authors": [p.model_dump(mode="json") for p in profiles]}
 
     return router

@@ -1,35 +1,15 @@
-"""Enrichment settings (env prefix ENRICHMENT_; REDIS_URL and GALLEY_DATA_DIR shared)."""
+"""Enrichment settings: env prefix ENRICHMENT_ over the shared ones (shared/infra/settings.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pydantic_settings import SettingsConfigDict
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from shared.infra.retention import RetentionSettings
+from shared import names
+from shared.infra.settings import ServiceSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="ENRICHMENT_", extra="ignore", populate_by_name=True
-    )
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ENRICHMENT_", extra="ignore")
+    service = names.ENRICHMENT
 
-    host: str = "127.0.0.1"
     port: int = 8002
-    redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0",
-        validation_alias=AliasChoices("REDIS_URL", "ENRICHMENT_REDIS_URL"),
-    )
-    data_dir: Path = Field(
-        default=Path("./data"),
-        validation_alias=AliasChoices("GALLEY_DATA_DIR", "ENRICHMENT_DATA_DIR"),
-    )
-    claim_idle_ms: int = 60_000
-    max_deliveries: int = 5
-    # GALLEY_OUTBOX_REPAIR_WINDOW_S, GALLEY_*_RETENTION_S ... (shared/infra/retention.py)
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
-
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / "enrichment.db"

@@ -9,7 +9,6 @@ from typing import Any
 
 import aiosqlite
 
-from shared import names
 from shared.envelope import Envelope
 from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
 from shared.infra.db import Database, fetchall, fetchone, run_sync
@@ -219,7 +218,7 @@ class Tx:
             "INSERT OR IGNORE INTO links(uri, target) VALUES (?, ?)",
             [(uri, link.uri) for link in enriched.related],
         )
-        enqueue_sync(conn, names.ARTICLES_ENRICHED, event)
+        enqueue_sync(conn, event)
 
     async def linking_to(self, target: str) -> list[str]:
         rows = await run_sync(

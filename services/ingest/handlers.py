@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from faststream.redis import RedisBroker
 from prometheus_client import Counter
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -35,9 +34,14 @@ from services.ingest.problems import Problem, invalid_problem
 from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope, JsonRefused, read_json
-from shared.infra.consumer import DeadLetters, Route, current_entry_bytes, current_entry_id
-from shared.infra.streams import text
-from shared.models import Rejection
+from shared.infra.consumer import (
+    DeadLetters,
+    Route,
+    current_entry_bytes,
+    current_entry_id,
+    routes_for,
+)
+from shared.models import Rejection, Submission
 
 log = logging.getLogger("galley.ingest")
 
@@ -435,18 +439,6 @@ def api_router(door: HttpDoor) -> APIRouter:
 # --- the input stream ---------------------------------------------------------------------
 
 
-def _entry_id(broker: RedisBroker) -> str | None:
-    """The Redis id of the entry being handled (the consumer's, else FastStream's context)."""
-    if (entry_id := current_entry_id()) is not None:
-        return entry_id
-    msg = broker.context.get_local("message")
-    raw = getattr(msg, "raw_message", None)
-    ids = raw.get("message_ids") if isinstance(raw, dict) else None
-    if not ids:
-        return None
-    return text(ids[0])
-
-
 def _uri_in(fields: Mapping[str, str], max_bytes: int) -> str | None:
     """The uri of a parked entry's document, when it can be read at all."""
     data = fields.get("data", "")
@@ -480,25 +472,23 @@ class StreamDoor:
     """Handlers for `newsroom.submissions`; bad entries are parked and rejected."""
 
     store: Callable[[], IngestStore]
-    broker: RedisBroker
     dead_letters: Callable[[], DeadLetters]
     now: Clock
     max_body_bytes: int = 2 * 1024 * 1024  # INGEST_MAX_BODY_BYTES: the same as HTTP's
 
     def routes(self) -> dict[str, Route]:
-        article, author = Route(dict, self.on_article), Route(dict, self.on_author)  # type: ignore[arg-type]
-        return {
-            names.ARTICLE_SUBMITTED: article,
-            "article": article,
-            names.AUTHOR_SUBMITTED: author,
-            "author": author,
-        }
+        """Each type of the input stream (and its alias) to its handler (shared/events.py)."""
+        return routes_for(
+            names.INGEST_GROUP,
+            names.NEWSROOM_SUBMISSIONS,
+            {names.ARTICLE_SUBMITTED: self.on_article, names.AUTHOR_SUBMITTED: self.on_author},
+        )
 
-    async def on_article(self, event: Envelope[dict[str, Any]]) -> None:
+    async def on_article(self, event: Envelope[Submission]) -> None:
         try:
             outcome = await intake.submit_article(
                 self.store(),
-                event.data,
+                event.data.root,
                 source=_source(event),
                 now=self.now,
                 size=current_entry_bytes(),
@@ -520,10 +510,10 @@ class StreamDoor:
                 problem="version-conflict",
             )
 
-    async def on_author(self, event: Envelope[dict[str, Any]]) -> None:
+    async def on_author(self, event: Envelope[Submission]) -> None:
         try:
             await intake.submit_author(
-                self.store(), event.data, source=_source(event), now=self.now
+                self.store(), event.data.root, source=_source(event), now=self.now
             )
         except Invalid as exc:
             await self.refuse(
@@ -535,13 +525,13 @@ class StreamDoor:
 
     async def refuse(
         self,
-        event: Envelope[dict[str, Any]],
+        event: Envelope[Submission],
         reason: str,
         errors: list[dict[str, Any]],
         *,
         problem: str,
     ) -> None:
-        entry_id = _entry_id(self.broker)
+        entry_id = current_entry_id()
         await self.dead_letters().park(
             event.to_fields(),
             reason=reason,
@@ -555,12 +545,12 @@ class StreamDoor:
             Rejection(
                 reason=reason,
                 errors=errors,
-                uri=_uri_of(event.data),
+                uri=_uri_of(event.data.root),
                 entry_id=entry_id,
                 source=_source(event),
                 door="stream",
                 problem=problem,
-                dialect=dialects.detect(event.data),
+                dialect=dialects.detect(event.data.root),
             ),
             now=self.now,
         )

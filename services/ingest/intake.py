@@ -131,7 +131,6 @@ def _accept_article(
     IngestStore.save_version(conn, article, incoming.content_hash, at)
     enqueue_sync(
         conn,
-        names.ARTICLES_INGESTED,
         Envelope[Article](
             source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at, data=article
         ),
@@ -160,7 +159,6 @@ def _keep_asset(conn: sqlite3.Connection, asset: Asset, content: bytes, at: date
         IngestStore.save_asset(conn, asset, content, at)
     enqueue_sync(
         conn,
-        names.ASSETS_STORED,
         Envelope[Asset](
             source=SOURCE, type=names.ASSET_STORED, subject=asset.media_id, time=at, data=asset
         ),
@@ -181,7 +179,6 @@ async def submit_author(
         await store.save_author(conn, profile, digest, source, at)
         await enqueue(
             conn,
-            names.AUTHORS_UPDATED,
             Envelope[AuthorProfile](
                 source=SOURCE,
                 type=names.AUTHOR_UPDATED,
@@ -199,7 +196,6 @@ async def reject(store: IngestStore, rejection: Rejection, *, now: Clock) -> Non
     async with store.db.transaction() as conn:
         await enqueue(
             conn,
-            names.ARTICLES_REJECTED,
             Envelope[Rejection](
                 source=SOURCE,
                 type=names.ARTICLE_REJECTED,

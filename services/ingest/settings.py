@@ -1,13 +1,12 @@
-"""Ingest configuration: env prefix INGEST_, plus REDIS_URL and GALLEY_DATA_DIR."""
+"""Ingest settings: env prefix INGEST_ over the shared ones (shared/infra/settings.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.infra.retention import RetentionSettings
+from shared import names
+from shared.infra.settings import ServiceSettings
 
 
 def parse_api_keys(spec: str) -> dict[str, str]:
@@ -23,17 +22,11 @@ def parse_api_keys(spec: str) -> dict[str, str]:
     return keys
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INGEST_", populate_by_name=True)
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_")
+    service = names.INGEST
 
-    host: str = "127.0.0.1"
     port: int = 8001
-    redis_url: str = Field(
-        "redis://127.0.0.1:6379/0", validation_alias=AliasChoices("redis_url", "REDIS_URL")
-    )
-    data_dir: Path = Field(
-        Path("./data"), validation_alias=AliasChoices("data_dir", "GALLEY_DATA_DIR")
-    )
     api_keys: str = ""  # INGEST_API_KEYS="superdesk:KEY1,arc:KEY2"
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1)
     max_asset_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one pushed media file
@@ -43,9 +36,6 @@ class Settings(BaseSettings):
     )
     rate_per_second: float = Field(10.0, gt=0)  # sustained posts per second per source
     rate_burst: int = Field(30, ge=1)  # posts a source may send at once
-    relay_max_backoff: float = Field(5.0, gt=0)
-    # GALLEY_OUTBOX_REPAIR_WINDOW_S, GALLEY_*_RETENTION_S ... (shared/infra/retention.py)
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @field_validator("api_keys")
     @classmethod
@@ -56,7 +46,3 @@ class Settings(BaseSettings):
     @property
     def keys(self) -> dict[str, str]:
         return parse_api_keys(self.api_keys)
-
-    @property
-    def db_path(self) -> Path:
-        return self.data_dir / "ingest.db"

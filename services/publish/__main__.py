@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uvicorn
 
-from .app import create_app
-from .settings import Settings
+from services.publish.app import create_app
+from services.publish.settings import Settings
 
 
 def main() -> None:

@@ -1,46 +1,33 @@
-"""Wiring only: settings -> store, Redis, broker, scheduler, relay -> FastAPI app."""
+"""Publish as a service: the reader-facing site, its store, scheduler and handlers.
+
+Everything else (Redis, broker, consumers, relay, health, metrics) is wired the same way
+for every service by shared/infra/service.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from services.publish.assets import MAX_RECORDS, AssetStore, asset_handler, media_router
+from services.publish.formats import Site
+from services.publish.handlers import article_handler, problem, site_router
+from services.publish.scheduler import Scheduler
+from services.publish.security import security_headers
+from services.publish.settings import Settings
+from services.publish.store import Store
+from services.publish.views import STATIC, Views
+from services.publish.web import Compression, StaticBundle, Validators
 from shared import names
 from shared.infra import observability as obs
-from shared.infra.consumer import (
-    RedisDeadLetters,
-    consumer_name,
-    ensure_group,
-    keep_consuming,
-    new_broker,
-)
-from shared.infra.http import broker_is_ready, ops_router
-from shared.infra.outbox import OutboxRelay, RedisStreamWriter
 from shared.infra.problems import invalid_request
-from shared.infra.retention import keep_tidy
-from shared.infra.tasks import cancel_and_wait
-from shared.models import Asset
-
-from .assets import MAX_RECORDS, AssetStore, asset_handler, media_router
-from .formats import Site
-from .handlers import article_handler, problem, register_consumer, site_router
-from .scheduler import Scheduler
-from .security import security_headers
-from .settings import Settings
-from .store import Store
-from .views import STATIC, Views
-from .web import Compression, StaticBundle, Validators
-
-Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
+from shared.infra.service import Lifespan, Reads, Running, Runtime, Service, build
 
 
 def utcnow() -> datetime:
@@ -74,7 +61,7 @@ def create_site(
     app.add_middleware(Compression)
     app.include_router(static.router())
     app.include_router(site_router(views, settings.page_size, settings.feed_size, now))
-    app.include_router(media_router(lambda: app.state.assets))
+    app.include_router(media_router())
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -117,83 +104,32 @@ def _observe_latency(entries: list[tuple[str, dict[str, str]]]) -> None:
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
-    obs.configure_logging(names.PUBLISH)
-    broker = new_broker(settings.redis_url)
-    obs.instrument_broker(broker, names.PUBLISH)
-    redis_holder: dict[str, aioredis.Redis] = {}
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start(runtime: Runtime) -> Running:
         store = await Store.open(str(settings.db_path))
         assets = await AssetStore.open(store.db)
-        redis = aioredis.from_url(settings.redis_url)
-        redis_holder["redis"] = redis
-        relay = OutboxRelay(
-            store.db,
-            RedisStreamWriter(redis, on_appended=_observe_latency),
-            repair_window=settings.retention.outbox_repair_window_s,
+        scheduler = Scheduler(store, now, runtime.notify, max_wait=settings.scheduler_poll)
+        handle_article = article_handler(lambda: store, now, scheduler.wake)
+        return Running(
+            db=store.db,
+            handlers={
+                names.ARTICLE_ENRICHED: handle_article,
+                names.ASSET_STORED: asset_handler(lambda: assets),
+            },
+            state={"store": store, "assets": assets, "scheduler": scheduler},
+            loops=[("scheduler", scheduler.run)],
+            on_commit=scheduler.wake,
         )
-        scheduler = Scheduler(store, now, relay.notify, max_wait=settings.scheduler_poll)
-        app.state.store, app.state.relay, app.state.scheduler = store, relay, scheduler
-        app.state.assets = assets
 
-        def on_change() -> None:
-            relay.notify()
-            scheduler.wake()
+    def http(runtime: Runtime, lifespan: Lifespan) -> FastAPI:
+        return create_site(settings, now=now, lifespan=lifespan)
 
-        def dead_letters() -> RedisDeadLetters:
-            return RedisDeadLetters(redis, names.dead_letter_stream(names.PUBLISH))
-
-        consumer = register_consumer(
-            broker,
-            consumer_name(names.PUBLISH),
-            obs.traced(article_handler(lambda: store, now, on_change)),
-            dead_letters,
-            db=lambda: store.db,
-            after_commit=on_change,
+    return build(
+        Service(
+            name=names.PUBLISH,
+            settings=settings,
+            start=start,
+            http=http,
+            reads={names.ASSETS_STORED: Reads(max_records=MAX_RECORDS)},
+            on_appended=_observe_latency,
         )
-        asset_consumer = register_consumer(
-            broker,
-            consumer_name(names.PUBLISH),
-            obs.traced(asset_handler(lambda: assets)),
-            dead_letters,
-            stream=names.ASSETS_STORED,
-            route=(names.ASSET_STORED, Asset),
-            max_records=MAX_RECORDS,
-            db=lambda: store.db,
-        )
-        await ensure_group(redis, names.ARTICLES_ENRICHED, names.PUBLISH_GROUP)
-        await ensure_group(redis, names.ASSETS_STORED, names.PUBLISH_GROUP)
-        await broker.start()
-        tasks = [
-            asyncio.create_task(relay.run(), name="publish-outbox-relay"),
-            asyncio.create_task(scheduler.run(), name="publish-scheduler"),
-            asyncio.create_task(
-                keep_consuming(
-                    [consumer, asset_consumer],
-                    redis,
-                    trim=(names.ARTICLES_ENRICHED, names.ASSETS_STORED),
-                ),
-                name="publish-heal",
-            ),
-            asyncio.create_task(
-                keep_tidy(names.PUBLISH, store.db, redis, settings.retention),
-                name="publish-retention",
-            ),
-        ]
-        try:
-            yield
-        finally:
-            await broker.stop()
-            await cancel_and_wait(*reversed(tasks))
-            await redis.aclose()
-            await store.close()
-
-    app = create_site(settings, now=now, lifespan=lifespan)
-    app.state.broker = broker
-    dlq = obs.dead_letter_probe(
-        lambda: redis_holder.get("redis"), names.dead_letter_stream(names.PUBLISH)
     )
-    app.middleware("http")(obs.http_trace_middleware())
-    app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
-    return app

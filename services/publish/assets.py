@@ -27,12 +27,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from services.publish.domain import sort_key
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.db import Database, run_sync
 from shared.models import Asset
-
-from .domain import sort_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS assets (
@@ -178,12 +177,14 @@ def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
-def media_router(store: Callable[[], AssetStore]) -> APIRouter:
+def media_router() -> APIRouter:
+    """/media/<id>: the files of app.state.assets (set when the service starts)."""
     router = APIRouter()
 
     @router.api_route(names.media_path("{media_id:path}"), methods=["GET", "HEAD"])
     async def media(request: Request, media_id: str) -> Response:
-        found = await store().served(media_id)
+        assets: AssetStore = request.app.state.assets
+        found = await assets.served(media_id)
         if found is None:
             return Response("no such file\n", status_code=404, media_type="text/plain")
         etag = f'"{found.sha256}"'
@@ -208,7 +209,7 @@ def media_router(store: Callable[[], AssetStore]) -> APIRouter:
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers, media_type=found.mime_type)
         return StreamingResponse(
-            store().read(found, first, last - first + 1),
+            assets.read(found, first, last - first + 1),
             status_code=status,
             headers=headers,
             media_type=found.mime_type,

@@ -24,12 +24,11 @@ from typing import Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as xml_escape
 
+from services.publish import i18n
+from services.publish.domain import is_updated, reading_time, slugify
 from shared import names
 from shared.languages import primary
 from shared.models import MEDIA_TYPES, EnrichedArticle, Image, Media, PublishedArticle, Rendition
-
-from . import i18n
-from .domain import is_updated, reading_time, slugify
 
 NINJS_SCHEMA_URI = "https://www.iptc.org/std/ninjs/ninjs-schema_2.2.json"
 GALLEY = "galley"  # prefix of galley's own roles in ninjs descriptions / altids

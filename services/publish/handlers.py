@@ -10,22 +10,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
-from faststream.redis import RedisBroker
-from pydantic import BaseModel
 
+from services.publish import domain, formats, i18n
+from services.publish.domain import Cursor, CursorError
+from services.publish.formats import FeedInfo, Site
+from services.publish.safety import safe_article
+from services.publish.store import Page, Store
+from services.publish.views import Views
 from shared import names
 from shared.envelope import Envelope
-from shared.infra.consumer import DeadLetters, Route, StreamConsumer
-from shared.infra.db import Database
 from shared.infra.problems import Problem
 from shared.models import EnrichedArticle, PublishedArticle
-
-from . import domain, formats, i18n
-from .domain import Cursor, CursorError
-from .formats import FeedInfo, Site
-from .safety import safe_article
-from .store import Page, Store
-from .views import Views
 
 # --- the stream ------------------------------------------------------------------
 
@@ -41,37 +36,6 @@ def article_handler(
         on_change()
 
     return handle
-
-
-def register_consumer(
-    broker: RedisBroker,
-    consumer: str,
-    handle: Callable[..., Any],
-    dead_letters: Callable[[], DeadLetters],
-    *,
-    stream: str = names.ARTICLES_ENRICHED,
-    route: tuple[str, type[BaseModel]] = (names.ARTICLE_ENRICHED, EnrichedArticle),
-    max_records: int = StreamConsumer.max_records,
-    db: Callable[[], Database] | None = None,
-    after_commit: Callable[[], None] | None = None,
-) -> StreamConsumer:
-    """The reader and claimer of publish's group on `stream` (`articles.enriched` unless
-    told), `handle` taking the events of `route` (event type, payload model), at most
-    `max_records` entries per read; with `db`, each read is one batch."""
-    event_type, model = route
-    stream_consumer = StreamConsumer(
-        broker=broker,
-        stream=stream,
-        group=names.PUBLISH_GROUP,
-        consumer=consumer,
-        routes={event_type: Route(model, handle)},
-        dead_letters=dead_letters,
-        max_records=max_records,
-        db=db,
-        after_commit=after_commit,
-    )
-    stream_consumer.register()
-    return stream_consumer
 
 
 # --- HTTP ------------------------------------------------------------------------------

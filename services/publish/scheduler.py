@@ -12,8 +12,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from . import domain
-from .store import Store
+from services.publish import domain
+from services.publish.store import Store
 
 log = logging.getLogger("galley.publish.scheduler")
 

@@ -11,15 +11,14 @@ from typing import Any
 
 import aiosqlite
 
+from services.publish.domain import Cursor, Outcome, State, from_sort_key, slugify, sort_key
+from services.publish.formats import media_ids, updated_at
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
 from shared.infra.db import Database, run_sync
 from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorCard, EnrichedArticle, PublishedArticle
-
-from .domain import Cursor, Outcome, State, from_sort_key, slugify, sort_key
-from .formats import media_ids, updated_at
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -320,9 +319,7 @@ def _decide_and_save(
         return None
     _save(conn, outcome.state, now)
     if outcome.event_type and outcome.payload is not None:
-        enqueue_sync(
-            conn, names.ARTICLES_PUBLISHED, _event(outcome.event_type, outcome.payload, now)
-        )
+        enqueue_sync(conn, _event(outcome.event_type, outcome.payload, now))
     return outcome.event_type
 
 

@@ -17,9 +17,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import i18n
-from .domain import slugify
-from .formats import (
+from services.publish import i18n
+from services.publish.domain import slugify
+from services.publish.formats import (
     Site,
     credit_key,
     image_of,
@@ -32,7 +32,7 @@ from .formats import (
     updated_at,
     was_updated,
 )
-from .web import StaticBundle
+from services.publish.web import StaticBundle
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

@@ -39,6 +39,13 @@ def _store(request: Request) -> Store:
     return store
 
 
+def _wake_dispatcher(request: Request) -> None:
+    """Deliveries were queued: the dispatcher (app.state.dispatcher, when running) looks now."""
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.notify()
+
+
 def _not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"no {what} with that id")
 
@@ -83,7 +90,6 @@ def make_router(
     now: Callable[[], datetime],
     resolver: ssrf.Resolver,
     allow_loopback: bool,
-    notify: Callable[[], None],
     admin_key: str = "",
 ) -> APIRouter:
     router = APIRouter(
@@ -134,7 +140,7 @@ def make_router(
         store = _store(request)
         if not await store.enable_subscription(sub_id):
             raise _not_found("subscription")
-        notify()
+        _wake_dispatcher(request)
         return await store.subscription(sub_id) or {}
 
     @router.get("/{sub_id}/deliveries")
@@ -155,7 +161,7 @@ def make_router(
         if await store.subscription(sub_id) is None:
             raise _not_found("subscription")
         count = await store.redeliver(sub_id, now())
-        notify()
+        _wake_dispatcher(request)
         return {"queued": count}
 
     @router.post("/{sub_id}/deliveries/{delivery_id}/redeliver", status_code=202)
@@ -169,7 +175,7 @@ def make_router(
                 409, "already-pending", "Already pending", "this delivery is already queued"
             )
         await store.redeliver(sub_id, now(), delivery_id)
-        notify()
+        _wake_dispatcher(request)
         return await store.delivery(sub_id, delivery_id) or {}
 
     return router

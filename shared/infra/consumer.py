@@ -21,11 +21,9 @@ wires each stream as:
   so the stream flows on; nothing is acknowledged and dropped in silence. Only a
   handler failure that may pass later (SQLite busy, Redis down) is retried.
 
-`claim_idle_ms` and `max_deliveries` default to the env vars
-`GALLEY_CLAIM_IDLE_MS` (60000) and `GALLEY_MAX_DELIVERIES` (5) when a service
-does not pass its own. `GALLEY_CHAOS_FAIL_SUBJECTS` (comma-separated subjects)
-is a TEST-ONLY fault injection: every handler raises for those subjects, so
-the reliability suite can prove an always-failing article is dead-lettered.
+`claim_idle_ms` and `max_deliveries` come from the service's settings
+(shared/infra/settings.py); the service builder (shared/infra/service.py) makes one
+consumer per stream its group reads.
 """
 
 from __future__ import annotations
@@ -55,6 +53,7 @@ from shared.envelope import (
     readable_fields,
     typed,
 )
+from shared.events import event_type, read_by
 from shared.infra.db import Database
 from shared.infra.streams import text
 
@@ -198,32 +197,6 @@ class RedisDeadLetters:
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 
 
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        log.warning("%s is not an integer; using %d", name, default)
-        return default
-
-
-def default_claim_idle_ms() -> int:
-    return _env_int("GALLEY_CLAIM_IDLE_MS", 60_000)
-
-
-def default_max_deliveries() -> int:
-    return _env_int("GALLEY_MAX_DELIVERIES", 5)
-
-
-def chaos_fail_subjects() -> frozenset[str]:
-    """TEST-ONLY: subjects whose handlers must always fail (GALLEY_CHAOS_FAIL_SUBJECTS)."""
-    raw = os.environ.get("GALLEY_CHAOS_FAIL_SUBJECTS", "")
-    return frozenset(s.strip() for s in raw.split(",") if s.strip())
-
-
-class InjectedFailure(RuntimeError):
-    """Raised for subjects listed in GALLEY_CHAOS_FAIL_SUBJECTS (test-only)."""
-
-
 class Unprocessable(ValueError):
     """A handler's way to say an entry can never succeed: it is dead-lettered at once with
     this reason, not retried."""
@@ -344,6 +317,29 @@ class Route:
     handle: Callable[[Envelope[Any]], Awaitable[None]]
 
 
+def routes_for(
+    group: str, stream: str, handlers: Mapping[str, Callable[[Envelope[Any]], Awaitable[None]]]
+) -> dict[str, Route]:
+    """The routes of a consumer group on one stream, each payload model taken from the event
+    catalogue (shared/events.py), the types' aliases routed alike. Raises ValueError when
+    the catalogue does not say that `group` reads that type on `stream`, or when the
+    handlers leave out a type it does."""
+    routes: dict[str, Route] = {}
+    for name, handle in handlers.items():
+        event = event_type(name)
+        if event.stream != stream or group not in event.groups:
+            raise ValueError(
+                f"the event catalogue does not say that {group} reads {name} on {stream}"
+            )
+        route = Route(event.model, handle)
+        for spelling in (name, *event.aliases):
+            routes[spelling] = route
+    missing = {e.name for e in read_by(group).get(stream, [])} - set(handlers)
+    if missing:
+        raise ValueError(f"{group} reads {', '.join(sorted(missing))} on {stream}: no handler")
+    return routes
+
+
 Entry = Mapping[Any, Any]  # an entry's fields as read: bytes from Redis, str in memory
 
 
@@ -427,12 +423,11 @@ class StreamConsumer:
     routes: Mapping[str, Route]
     dead_letters: Callable[[], DeadLetters]
     max_records: int = 100
-    claim_idle_ms: int = field(default_factory=default_claim_idle_ms)
-    max_deliveries: int = field(default_factory=default_max_deliveries)
+    claim_idle_ms: int = 60_000  # the service's settings give it (GALLEY_CLAIM_IDLE_MS)
+    max_deliveries: int = 5  # likewise (GALLEY_MAX_DELIVERIES)
     on_unknown: Callable[[Envelope[Any]], Awaitable[None]] | None = None
     # Called after an entry is dead-lettered (fields, reason, entry id), e.g. to emit a rejection.
     on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
-    fail_subjects: frozenset[str] = field(default_factory=chaos_fail_subjects)
     # The service's Database: when given, each read is handled as one batch (one commit).
     db: Callable[[], Database] | None = None
     # Called after a batch committed (e.g. wake the outbox relay).
@@ -634,8 +629,6 @@ class StreamConsumer:
             await self._park_entry(raw, entry_id, f"schema: {where}: {first['msg']}")
             return True
         try:
-            if env.subject and env.subject in self.fail_subjects:
-                raise InjectedFailure(f"injected failure for {env.subject} (test-only)")
             await route.handle(event)
         except PERMANENT_FAILURES as exc:
             log.exception(

@@ -13,69 +13,34 @@ import contextlib
 import json
 import logging
 import os
-import re
-import secrets
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-TRACEPARENT_RE = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+from shared.tracing import (  # re-exported: the services reach trace context through obs
+    child_of,
+    context,
+    current_event_id,
+    current_traceparent,
+    current_uri,
+    new_traceparent,
+    trace_id_of,
+    valid_traceparent,
+)
 
-_traceparent: ContextVar[str | None] = ContextVar("galley_traceparent", default=None)
-_event_id: ContextVar[str | None] = ContextVar("galley_event_id", default=None)
-_uri: ContextVar[str | None] = ContextVar("galley_uri", default=None)
+__all__ = [
+    "child_of",
+    "context",
+    "current_traceparent",
+    "new_traceparent",
+    "trace_id_of",
+    "valid_traceparent",
+]
+
 events_log = logging.getLogger("galley.events")
-
-# --- W3C trace context -------------------------------------------------------------------
-
-
-def new_traceparent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
-
-
-def valid_traceparent(value: str | None) -> bool:
-    match = TRACEPARENT_RE.match(value or "")
-    return match is not None and set(match.group(1)) != {"0"} and set(match.group(2)) != {"0"}
-
-
-def child_of(parent: str | None) -> str:
-    """Same trace, new span id; a fresh trace when the parent is missing or malformed."""
-    if parent is None or not valid_traceparent(parent):
-        return new_traceparent()
-    _, trace_id, _, flags = parent.split("-")
-    return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
-
-
-def trace_id_of(traceparent: str | None) -> str | None:
-    if traceparent is None or not valid_traceparent(traceparent):
-        return None
-    return traceparent.split("-")[1]
-
-
-def current_traceparent() -> str | None:
-    """The trace context of the work in progress (Envelope's default for `traceparent`)."""
-    return _traceparent.get()
-
-
-@contextlib.contextmanager
-def context(
-    *, traceparent: str | None = None, event_id: str | None = None, uri: str | None = None
-) -> Iterator[None]:
-    """Set trace context and log fields for the enclosed work."""
-    tokens = [
-        (_traceparent, _traceparent.set(traceparent)),
-        (_event_id, _event_id.set(event_id)),
-        (_uri, _uri.set(uri)),
-    ]
-    try:
-        yield
-    finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
 
 
 Handler = Callable[[Any], Awaitable[None]]
@@ -130,9 +95,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        uri = getattr(record, "uri", None) or _uri.get()
-        event_id = getattr(record, "event_id", None) or _event_id.get()
-        trace_id = trace_id_of(_traceparent.get())
+        uri = getattr(record, "uri", None) or current_uri()
+        event_id = getattr(record, "event_id", None) or current_event_id()
+        trace_id = trace_id_of(current_traceparent())
         for key, value in (("uri", uri), ("event_id", event_id), ("trace_id", trace_id)):
             if value:
                 out[key] = value

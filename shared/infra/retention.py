@@ -57,20 +57,19 @@ class RetentionSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _outlast_redelivery(self) -> RetentionSettings:
-        from shared.infra.consumer import default_claim_idle_ms, default_max_deliveries
         from shared.infra.outbox import DEDUP_TTL_S
 
-        claims = default_claim_idle_ms() / 1000 * default_max_deliveries()
         if self.outbox_retention_s <= self.outbox_repair_window_s:
             raise ValueError(
                 "GALLEY_OUTBOX_RETENTION_S must exceed GALLEY_OUTBOX_REPAIR_WINDOW_S"
                 f" ({self.outbox_repair_window_s:g} s)"
             )
-        floor = max(DEDUP_TTL_S, claims, self.outbox_repair_window_s)
+        # (each service's settings also check it against their consumers' redeliveries)
+        floor = max(DEDUP_TTL_S, self.outbox_repair_window_s)
         if self.processed_retention_s <= floor:
             raise ValueError(
                 f"GALLEY_PROCESSED_RETENTION_S must exceed {floor:g} s: the outbox's guard"
-                " keys, the claimer's redeliveries and the outbox's repair window"
+                " keys and the outbox's repair window"
             )
         return self
 

@@ -55,8 +55,7 @@ def _replica_ports() -> int:
 def replicated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     """Two replicas of every service on a private Redis; entries left pending by a dead
     replica are claimed by the survivor after one second."""
-    for var in ("GALLEY_CLAIM_IDLE_MS", "ENRICHMENT_CLAIM_IDLE_MS", "WEBHOOKS_CLAIM_IDLE_MS"):
-        monkeypatch.setenv(var, "1000")
+    monkeypatch.setenv("GALLEY_CLAIM_IDLE_MS", "1000")  # every service's consumers
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
     # A delivery leased by the killed replica is retaken after timeout + 30 s (the lease).
     monkeypatch.setenv("WEBHOOKS_TIMEOUT", "2")

@@ -42,7 +42,7 @@ async def test_rows_sent_again_after_a_crash_before_marking_them_are_appended_on
     try:
         async with db.transaction() as conn:
             for n in range(3):
-                await enqueue(conn, STREAM, _event(n))
+                await enqueue(conn, _event(n), STREAM)
         relay = OutboxRelay(db, RedisStreamWriter(redis))
         assert await relay.relay_once() == 3
         first = [i for i, _ in await redis.xrange(STREAM)]
@@ -96,7 +96,7 @@ class _CountingWriter(RedisStreamWriter):
 async def _enqueue(db: Database, numbers: range) -> None:
     async with db.transaction() as conn:
         for n in numbers:
-            await enqueue(conn, STREAM, _event(n))
+            await enqueue(conn, _event(n), STREAM)
 
 
 async def _marked(db: Database) -> list[str | None]:

@@ -92,7 +92,7 @@ def test_undecodable_schema_invalid_and_always_failing_entries_are_dead_lettered
     for service in poisoned_pipeline.procs:  # the injected fault applies to every consumer
         if service.name in ("enrichment", "publish"):
             service.stop()
-            service.env.pop("GALLEY_CHAOS_FAIL_SUBJECTS")
+            service.env.pop("GALLEY_TEST_FAIL_SUBJECTS")
             service.start()
             eventually(lambda s=service: healthy(s.port), what=f"{service.name} back up")
     assert main(["dlq", "retry", failing_letter, "--redis-url", redis_server.url]) == 0

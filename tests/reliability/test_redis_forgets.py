@@ -71,7 +71,7 @@ def _event(n: int) -> Envelope[dict[str, Any]]:
 async def _enqueue(db: Database, numbers: range) -> None:
     async with db.transaction() as conn:
         for n in numbers:
-            await enqueue(conn, STREAM, _event(n))
+            await enqueue(conn, _event(n), STREAM)
 
 
 async def _subjects(redis: aioredis.Redis) -> list[str]:
@@ -258,8 +258,7 @@ def test_stories_redis_forgot_reach_the_stream_and_the_subscriber_once(
     story must be on articles.published once again, and the subscriber must not get any
     of them twice."""
     monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
-    for var in ("GALLEY_CLAIM_IDLE_MS", "ENRICHMENT_CLAIM_IDLE_MS", "WEBHOOKS_CLAIM_IDLE_MS"):
-        monkeypatch.setenv(var, "1000")  # reads Redis forgot the acks of come back soon
+    monkeypatch.setenv("GALLEY_CLAIM_IDLE_MS", "1000")  # reads Redis forgot the acks of: soon back
     with Receiver() as receiver, private_pipeline(aof_redis, tmp_path) as pipeline:
         ingest, hooks = _url(pipeline, "ingest"), _url(pipeline, "webhooks")
         created = httpx.post(f"{hooks}/v1/subscriptions", json={"url": receiver.url}, timeout=5)

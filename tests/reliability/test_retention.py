@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from pydantic import ValidationError
 
+from services.enrichment.settings import Settings as EnrichmentSettings
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.consumer import PROCESSED_SCHEMA, prune_processed
@@ -52,7 +53,7 @@ async def _outbox(db: Database, sent: list[datetime | None]) -> None:
     """One row per item: sent at that moment, or not sent (None)."""
     async with db.transaction() as conn:
         for n, at in enumerate(sent):
-            await enqueue(conn, "t.retention", _event(n))
+            await enqueue(conn, _event(n), "t.retention")
             if at is not None:
                 await conn.execute(
                     "UPDATE outbox SET sent_at = ?, entry_id = ? WHERE seq = ?",
@@ -92,7 +93,7 @@ async def test_a_relay_started_on_a_pruned_outbox_goes_on_where_it_left_off(
     await _outbox(db, [NOW - 30 * DAY] * 3)
     await prune_outbox(db, NOW - 7 * DAY)
     async with db.transaction() as conn:
-        await enqueue(conn, "t.retention", _event(9))
+        await enqueue(conn, _event(9), "t.retention")
 
     relay = OutboxRelay(db, RedisStreamWriter(redis))
     assert await relay.relay_once() == 1
@@ -169,9 +170,13 @@ def test_windows_shorter_than_a_redelivery_are_refused(monkeypatch: pytest.Monke
         RetentionSettings(outbox_retention_s=30, outbox_repair_window_s=60)
     with pytest.raises(ValidationError, match="PROCESSED_RETENTION"):
         RetentionSettings(processed_retention_s=3600)  # the guard keys live a day
+    # a service's redeliveries: GALLEY_CLAIM_IDLE_MS x GALLEY_MAX_DELIVERIES (or its own)
     monkeypatch.setenv("GALLEY_CLAIM_IDLE_MS", str(10 * 3600_000))  # 5 deliveries: 50 h
+    monkeypatch.setenv("GALLEY_PROCESSED_RETENTION_S", str(2 * 86400))
     with pytest.raises(ValidationError, match="PROCESSED_RETENTION"):
-        RetentionSettings(processed_retention_s=2 * 86400)
-    assert RetentionSettings(processed_retention_s=3 * 86400).processed_retention_s == 3 * 86400
+        EnrichmentSettings()
+    monkeypatch.setenv("ENRICHMENT_MAX_DELIVERIES", "3")  # 30 h
+    assert EnrichmentSettings().retention.processed_retention_s == 2 * 86400
+    monkeypatch.delenv("GALLEY_PROCESSED_RETENTION_S")
     monkeypatch.setenv("GALLEY_OUTBOX_RETENTION_S", "1209600")
     assert RetentionSettings().outbox_retention_s == 14 * 86400

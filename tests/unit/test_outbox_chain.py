@@ -49,7 +49,7 @@ async def _db(rows: int) -> Database:
     db = await Database.open(":memory:", schema=[OUTBOX_SCHEMA])
     async with db.transaction() as conn:
         for n in range(rows):
-            await enqueue(conn, "t.chain", _event(n))
+            await enqueue(conn, _event(n), "t.chain")
     return db
 
 

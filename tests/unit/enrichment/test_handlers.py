@@ -148,7 +148,8 @@ async def test_related_endpoint_returns_scores_and_matched_terms_and_clear_error
 
     await post_seed(service, seed_author, seed_related, seed_budget, seed_article)
     app = FastAPI()
-    app.include_router(http_router(lambda: service))
+    app.include_router(http_router())
+    app.state.service = service
     problems.install(app)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

@@ -45,7 +45,7 @@ def submission(data: Any, kind: str = names.ARTICLE_SUBMITTED) -> dict[str, str]
 async def run(store: IngestStore, clock: Clock, *entries: dict[str, str]) -> ListDeadLetters:
     broker = RedisBroker()
     dlq = ListDeadLetters()
-    door = StreamDoor(lambda: store, broker, lambda: dlq, clock)
+    door = StreamDoor(lambda: store, lambda: dlq, clock)
     StreamConsumer(
         broker=broker,
         stream=names.NEWSROOM_SUBMISSIONS,

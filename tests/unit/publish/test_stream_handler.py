@@ -10,10 +10,11 @@ from typing import Any
 from faststream.redis import RedisBroker, TestRedisBroker
 
 from services.publish.assets import MAX_RECORDS, AssetStore, asset_handler
-from services.publish.handlers import article_handler, register_consumer
+from services.publish.handlers import article_handler
 from services.publish.store import Store
 from shared import names
 from shared.envelope import Envelope, from_fields
+from shared.infra.consumer import StreamConsumer, routes_for
 from shared.models import Asset
 from tests.unit.publish.factories import Clock, enriched_event, simple_story
 
@@ -36,15 +37,28 @@ class ParkedEntries:
         self.reasons.append(reason)
 
 
+def register(
+    broker: RedisBroker, stream: str, handlers: dict[str, Any], parked: Any, **options: Any
+) -> StreamConsumer:
+    """Publish's consumer of `stream`, as the service builder registers it."""
+    consumer = StreamConsumer(
+        broker=broker,
+        stream=stream,
+        group=names.PUBLISH_GROUP,
+        consumer="test",
+        routes=routes_for(names.PUBLISH_GROUP, stream, handlers),
+        dead_letters=lambda: parked,
+        **options,
+    )
+    consumer.register()
+    return consumer
+
+
 def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker, list[int]]:
     broker = RedisBroker()
     changes: list[int] = []
-    register_consumer(
-        broker,
-        "test",
-        article_handler(lambda: store, clock, lambda: changes.append(1)),
-        lambda: parked,
-    )
+    handle = article_handler(lambda: store, clock, lambda: changes.append(1))
+    register(broker, names.ARTICLES_ENRICHED, {names.ARTICLE_ENRICHED: handle}, parked)
     return broker, changes
 
 
@@ -109,13 +123,11 @@ async def test_an_entry_that_is_not_an_enriched_article_is_dead_lettered(
 async def test_the_same_consumer_reads_pushed_files_from_assets_stored(store: Store) -> None:
     assets = await AssetStore.open(store.db)
     broker = RedisBroker()
-    consumer = register_consumer(
+    consumer = register(
         broker,
-        "test",
-        asset_handler(lambda: assets),
-        lambda: ParkedEntries(),
-        stream=names.ASSETS_STORED,
-        route=(names.ASSET_STORED, Asset),
+        names.ASSETS_STORED,
+        {names.ASSET_STORED: asset_handler(lambda: assets)},
+        ParkedEntries(),
         max_records=MAX_RECORDS,
     )
     assert (consumer.stream, consumer.max_records) == (names.ASSETS_STORED, MAX_RECORDS)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from galley.asyncapi import document
 from shared import names
+
+ASYNCAPI_SCHEMA = Path(__file__).parents[2] / "fixtures" / "asyncapi-3.0.0-schema.json"
 
 
 def resolve(doc: dict[str, Any], ref: str) -> Any:
@@ -40,10 +45,12 @@ def test_articles_published_lists_all_four_event_types_with_the_published_articl
     assert "url" in doc["components"]["schemas"]["PublishedArticle"]["required"]
 
 
-def test_every_stream_of_the_catalogue_is_a_channel_with_a_send_operation() -> None:
+def test_every_stream_is_a_channel_with_a_send_operation() -> None:
     doc = document()
     addresses = {c["address"] for c in doc["channels"].values()}
     assert addresses == {
+        names.NEWSROOM_SUBMISSIONS,
+        *(names.dead_letter_stream(s) for s in ("ingest", "enrichment", "publish", "webhooks")),
         names.ARTICLES_INGESTED,
         names.AUTHORS_UPDATED,
         names.ARTICLES_REJECTED,
@@ -70,3 +77,25 @@ def test_the_module_prints_the_document_as_json() -> None:
         timeout=60,
     )
     assert json.loads(done.stdout)["info"]["title"] == "galley event streams"
+
+
+def _asyncapi_errors(doc: dict[str, Any]) -> list[str]:
+    """Errors of a document against the official AsyncAPI 3.0.0 JSON Schema (from the
+    AsyncAPI Initiative's @asyncapi/specs 6.11.1, schemas/3.0.0-without-$id.json)."""
+    schema = json.loads(
+        (Path(__file__).parents[2] / "fixtures/asyncapi-3.0.0-schema.json").read_text()
+    )
+    validator = jsonschema.Draft7Validator(schema)
+    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in validator.iter_errors(doc)]
+
+
+def test_the_document_is_valid_asyncapi_3() -> None:
+    assert _asyncapi_errors(document()) == []
+
+
+def test_the_validation_catches_a_broken_document() -> None:
+    doc = document()
+    first = next(iter(doc["operations"].values()))
+    first["action"] = "publish"  # AsyncAPI 2's word; 3.0 says send or receive
+    del doc["info"]["version"]
+    assert len(_asyncapi_errors(doc)) >= 2
