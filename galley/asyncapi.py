@@ -1,179 +1,71 @@
-"""An AsyncAPI 3.0 document of every galley stream, generated from the event catalogue.
+"""The AsyncAPI 3.0 document of every galley stream, as FastStream writes it.
 
     galley asyncapi > asyncapi.json        (or: galley asyncapi -o asyncapi.json)
 
-One channel per Redis stream, one message per event type (`shared.events.CATALOGUE`),
-payload schemas from the pydantic models. A message is a CloudEvents 1.0 event:
-on the stream every attribute is an entry field and `data` is the JSON text of
-the payload model.
+Each service is a FastStream application (shared/infra/service.py): its subscribers are
+the streams its group reads, its publishers the streams its outbox writes and its dead
+letters, each with the payload model the event catalogue (shared/events.py) names.
+`faststream docs gen services.<name>:app` writes one service's document; this command
+asks FastStream for the four and joins them into one: every stream from the newsroom's
+input to `articles.published`, and every dead-letter stream.
 """
 
 from __future__ import annotations
 
 import sys
-from importlib import metadata
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from shared.infra.service import package_version
 
-from shared import names
-from shared.envelope import ATTRIBUTES
-from shared.events import CATALOGUE
-
-REF = "#/components/schemas/{model}"
-
-ATTRIBUTE_DOCS = {
-    "specversion": "CloudEvents version, always 1.0.",
-    "id": "Unique per event; with `source` the deduplication key.",
-    "source": "The producing service, e.g. /galley/publish.",
-    "type": "The event type.",
-    "subject": "What the event is about: the article uri (author slug for authors).",
-    "time": "When the event was produced (RFC 3339).",
-    "datacontenttype": "Always application/json.",
-    "traceparent": "W3C trace context (CloudEvents distributed tracing extension).",
-}
+TITLE = "galley event streams"
+DESCRIPTION = (
+    "Events between galley's services and to downstream subscribers, one channel per"
+    " stream and service: what each service reads (receive) and writes (send). An entry is"
+    " a CloudEvents 1.0 event: its attributes are entry fields and `data` is the JSON text"
+    " of the payload. Per article (subject) the order of events holds; subscribers"
+    " deduplicate by `id`. See docs/subscribers.md."
+)
 
 
-def _key(name: str) -> str:
-    return name.replace(".", "_")
+def service_documents() -> dict[str, dict[str, Any]]:
+    """Each service's AsyncAPI document, from its FastStream application (not started)."""
+    from services.enrichment.app import create_app as enrichment
+    from services.enrichment.settings import Settings as EnrichmentSettings
+    from services.ingest.app import create_app as ingest
+    from services.ingest.settings import Settings as IngestSettings
+    from services.publish.app import create_app as publish
+    from services.publish.settings import Settings as PublishSettings
+    from services.webhooks.app import create_app as webhooks
+    from services.webhooks.settings import Settings as WebhooksSettings
 
-
-def _version() -> str:
-    try:
-        return metadata.version("galley")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
-def _payload(event_type: str, model: type[BaseModel], stream: str) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        name: {"type": "string", "description": ATTRIBUTE_DOCS[name]}
-        for name in (*ATTRIBUTES, "traceparent")
+    apps = {
+        "ingest": ingest(IngestSettings()),
+        "enrichment": enrichment(EnrichmentSettings()),
+        "publish": publish(PublishSettings()),
+        "webhooks": webhooks(WebhooksSettings()),
     }
-    props["type"] = {"const": event_type, "description": ATTRIBUTE_DOCS["type"]}
-    props["time"]["format"] = "date-time"
-    props["data"] = {
-        "$ref": REF.format(model=model.__name__),
-        "description": f"The {model.__name__}; on the stream `{stream}` the JSON text of it.",
-    }
-    return {
-        "type": "object",
-        "required": ["specversion", "id", "source", "type", "time", "data"],
-        "properties": props,
-    }
-
-
-DEAD_LETTER = "dead_letter"
-SERVICES = (names.INGEST, names.ENRICHMENT, names.PUBLISH, names.WEBHOOKS)
-DLQ_FIELDS = {
-    "dlq.reason": "Why the entry was parked; starts with too-large, undecodable, unsupported,"
-    " unknown-type, schema, unprocessable or 'handler failed'.",
-    "dlq.entry_id": "The entry's id on the stream it came from.",
-    "dlq.stream": "The stream it came from (where `galley dlq retry` puts it back).",
-    "dlq.group": "The consumer group that parked it.",
-    "dlq.time": "When it was parked (RFC 3339).",
-    "dlq.original": "Only when a field was not UTF-8: the entry's exact bytes, a JSON list"
-    " of [name, value] pairs, each base64.",
-}
-
-
-def _dead_letter_message() -> dict[str, Any]:
-    props: dict[str, Any] = {
-        name: {"type": "string", "description": text} for name, text in DLQ_FIELDS.items()
-    }
-    return {
-        "name": DEAD_LETTER,
-        "title": "dead letter",
-        "summary": "An entry a service could never handle, with its original fields.",
-        "contentType": "text/plain",
-        "payload": {
-            "type": "object",
-            "required": ["dlq.reason", "dlq.stream", "dlq.group", "dlq.time"],
-            "properties": props,
-            "additionalProperties": {
-                "type": "string",
-                "description": "The entry's own fields as sent (dlq.* ones as orig.dlq.*).",
-            },
-        },
-    }
-
-
-def _schemas() -> dict[str, Any]:
-    models = list(dict.fromkeys(event.model for event in CATALOGUE.values()))
-    _, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
-    schemas: dict[str, Any] = defs.get("$defs", {})
-    return schemas
+    return {name: app.schema.to_specification().to_jsonable() for name, app in apps.items()}
 
 
 def document() -> dict[str, Any]:
-    """The AsyncAPI 3.0 document as a dict."""
-    channels: dict[str, Any] = {}
-    messages: dict[str, Any] = {}
-    for event_type, event in CATALOGUE.items():
-        stream, model = event.stream, event.model
-        key = _key(event_type)
-        messages[key] = {
-            "name": event_type,
-            "title": event_type,
-            "summary": event.summary,
-            "description": f"{event_type} on {stream}, carrying a {model.__name__}; written by"
-            f" {event.producer}, read by {', '.join(event.groups) or 'subscribers'}."
-            + (f" Also accepted as type {', '.join(event.aliases)}." if event.aliases else ""),
-            "contentType": "application/json",
-            "payload": _payload(event_type, model, stream),
-        }
-        channel = channels.setdefault(
-            _key(stream),
-            {
-                "address": stream,
-                "description": f"Redis stream `{stream}`: one entry per event, fields = "
-                "CloudEvents attributes plus `data`.",
-                "messages": {},
-            },
-        )
-        channel["messages"][key] = {"$ref": f"#/components/messages/{key}"}
-    messages[DEAD_LETTER] = _dead_letter_message()
-    for service in SERVICES:
-        stream = names.dead_letter_stream(service)
-        channels[_key(stream)] = {
-            "address": stream,
-            "description": f"Redis stream `{stream}`: entries {service} could never handle,"
-            " parked with the reason (`galley dlq` lists, retries and drops them).",
-            "messages": {DEAD_LETTER: {"$ref": f"#/components/messages/{DEAD_LETTER}"}},
-        }
-    operations = {
-        f"send_{name}": {
-            "action": "send",
-            "summary": f"galley appends events to {channel['address']} (XADD).",
-            "channel": {"$ref": f"#/channels/{name}"},
-            "messages": [{"$ref": f"#/channels/{name}/messages/{m}"} for m in channel["messages"]],
-        }
-        for name, channel in channels.items()
-    }
-    return {
+    """The four services' documents joined: channels, operations and components of all."""
+    docs = service_documents()
+    joined: dict[str, Any] = {
         "asyncapi": "3.0.0",
-        "info": {
-            "title": "galley event streams",
-            "version": _version(),
-            "description": (
-                "Events between galley's services and to downstream subscribers. Per article "
-                "(subject) the order of events holds; subscribers deduplicate by `id`. "
-                "See docs/subscribers.md."
-            ),
-        },
+        "info": {"title": TITLE, "version": package_version(), "description": DESCRIPTION},
         "defaultContentType": "application/json",
-        "servers": {
-            "redis": {
-                "host": "127.0.0.1:6379",
-                "protocol": "redis",
-                "description": "The Redis server given by REDIS_URL.",
-            },
-        },
-        "channels": channels,
-        "operations": operations,
-        "components": {"messages": messages, "schemas": _schemas()},
+        "servers": {},
+        "channels": {},
+        "operations": {},
+        "components": {"messages": {}, "schemas": {}},
     }
+    for doc in docs.values():
+        joined["servers"].update(doc.get("servers", {}))
+        joined["channels"].update(doc.get("channels", {}))
+        joined["operations"].update(doc.get("operations", {}))
+        for part in ("messages", "schemas"):
+            joined["components"][part].update(doc.get("components", {}).get(part, {}))
+    return joined
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -999,8 +999,10 @@ def schema(outdir: Path) -> int:
     help="Write the document to this file.",
 )
 def asyncapi(output: Any) -> int:
-    """The AsyncAPI 3.0 document of every galley stream, generated from the event catalogue
-    (shared.events) and the pydantic models, as JSON."""
+    """The AsyncAPI 3.0 document of every galley stream, as JSON: FastStream's document of
+    each service (what it reads, writes and dead-letters, with the payload models of the
+    event catalogue), joined into one. One service's alone: `faststream docs gen
+    services.<name>:app`."""
     from galley.asyncapi import document
 
     json.dump(document(), output, indent=2, ensure_ascii=False)

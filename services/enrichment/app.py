@@ -17,7 +17,7 @@ from services.enrichment.settings import Settings
 from services.enrichment.store import Store, Tx
 from shared import names
 from shared.infra import problems
-from shared.infra.service import Lifespan, Running, Runtime, Service, build
+from shared.infra.service import Running, Runtime, Service, ServiceApp, build
 
 
 def utcnow() -> datetime:
@@ -51,7 +51,7 @@ def catch_up_with_replicas(service: Enrichment, seen: int) -> Callable[[Tx], Awa
     return catch_up
 
 
-def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> ServiceApp:
     async def start(runtime: Runtime) -> Running:
         store = await Store.open(str(settings.db_path))
         service = Enrichment(store, now=now, on_commit=runtime.notify)
@@ -67,8 +67,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             state={"store": store, "service": service},
         )
 
-    def http(runtime: Runtime, lifespan: Lifespan) -> FastAPI:
-        app = FastAPI(title="galley enrichment", lifespan=lifespan)
+    def http(runtime: Runtime) -> FastAPI:
+        app = FastAPI(title="galley enrichment")
         app.include_router(http_router())
         problems.install(app)
         return app

@@ -11,7 +11,7 @@ import aiosqlite
 
 from shared.envelope import Envelope
 from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
-from shared.infra.db import Database, fetchall, fetchone, run_sync
+from shared.infra.db import Database, Migration, fetchall, fetchone, run_sync
 from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorProfile, EnrichedArticle
 
@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS changes (
 # catches up on what the others wrote from `changes` (see Store.on_begin).
 KEEP_CHANGES = 50_000
 
-ALL_SCHEMA = (OUTBOX_SCHEMA, PROCESSED_SCHEMA, SCHEMA)
+# schema versions of enrichment.db, in order (PRAGMA user_version: how many are applied);
+# append a step for every change, never edit one that has shipped
+MIGRATIONS: tuple[Migration, ...] = (OUTBOX_SCHEMA + PROCESSED_SCHEMA + SCHEMA,)
 
 
 class Store:
@@ -67,7 +69,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str) -> Store:
-        return cls(await Database.open(path, schema=ALL_SCHEMA))
+        return cls(await Database.open(path, migrations=MIGRATIONS))
 
     async def close(self) -> None:
         await self.db.close()

@@ -20,7 +20,7 @@ from services.ingest.intake import Clock
 from services.ingest.settings import Settings
 from services.ingest.store import IngestStore
 from shared import names
-from shared.infra.service import Lifespan, Reads, Running, Runtime, Service, build
+from shared.infra.service import Reads, Running, Runtime, Service, ServiceApp, build
 
 log = logging.getLogger("galley.ingest")
 
@@ -31,7 +31,7 @@ def utcnow() -> datetime:
 
 def create_app(
     settings: Settings, *, now: Clock = utcnow, monotonic: Callable[[], float] = time.monotonic
-) -> FastAPI:
+) -> ServiceApp:
     gate = Gatekeeper(settings.keys)
     door = HttpDoor(
         gate=gate,
@@ -61,8 +61,8 @@ def create_app(
             on_parked=stream_door.on_parked,
         )
 
-    def http(runtime: Runtime, lifespan: Lifespan) -> FastAPI:
-        app = FastAPI(title="galley ingest", lifespan=lifespan)
+    def http(runtime: Runtime) -> FastAPI:
+        app = FastAPI(title="galley ingest")
         problems.install(app)
         app.include_router(api_router(door))
         return app

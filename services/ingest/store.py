@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite
 
 from services.ingest.domain import Current, slug_candidates
-from shared.infra.db import Database
+from shared.infra.db import Database, Migration, ensure_columns, run_script
 from shared.infra.outbox import OUTBOX_SCHEMA
 from shared.models import Article, Asset, AuthorProfile
 
@@ -69,6 +69,31 @@ CREATE TABLE IF NOT EXISTS authors (
 """
 
 
+def _v1(conn: sqlite3.Connection) -> None:
+    """The schema of the first versioned release; a database made before it gets the
+    columns it lacks (its versions were whole numbers, which galley's ordinal held)."""
+    run_script(conn, SCHEMA)
+    run_script(conn, OUTBOX_SCHEMA)
+    ensure_columns(
+        conn,
+        "articles",
+        {"source_version": "TEXT", "versioncreated": "TEXT"},
+        ["UPDATE articles SET source_version = CAST(version AS TEXT)"],
+    )
+    ensure_columns(conn, "stale_versions", {"sent_version": "TEXT"})
+    ensure_columns(
+        conn,
+        "article_versions",
+        {"source_version": "TEXT"},
+        ["UPDATE article_versions SET source_version = CAST(version AS TEXT)"],
+    )
+
+
+# schema versions of ingest.db, in order (PRAGMA user_version: how many are applied);
+# append a step for every change, never edit one that has shipped
+MIGRATIONS: tuple[Migration, ...] = (_v1,)
+
+
 class IngestStore:
     """The adapter: small queries that run inside the caller's transaction."""
 
@@ -78,21 +103,7 @@ class IngestStore:
 
     @classmethod
     async def open(cls, path: str | Path) -> IngestStore:
-        db = await Database.open(path, schema=[SCHEMA, OUTBOX_SCHEMA])
-        # a database from before the newsroom's own version was kept: its versions were
-        # whole numbers, which is what galley's ordinal held
-        await db.add_columns(
-            "articles",
-            {"source_version": "TEXT", "versioncreated": "TEXT"},
-            ["UPDATE articles SET source_version = CAST(version AS TEXT)"],
-        )
-        await db.add_columns("stale_versions", {"sent_version": "TEXT"})
-        await db.add_columns(
-            "article_versions",
-            {"source_version": "TEXT"},
-            ["UPDATE article_versions SET source_version = CAST(version AS TEXT)"],
-        )
-        return cls(db)
+        return cls(await Database.open(path, migrations=MIGRATIONS))
 
     async def close(self) -> None:
         await self.db.close()

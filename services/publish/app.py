@@ -27,17 +27,16 @@ from services.publish.web import Compression, StaticBundle, Validators
 from shared import names
 from shared.infra import observability as obs
 from shared.infra.problems import invalid_request
-from shared.infra.service import Lifespan, Reads, Running, Runtime, Service, build
+from shared.infra.service import Reads, Running, Runtime, Service, ServiceApp, build
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_site(
-    settings: Settings, *, now: Callable[[], datetime] = utcnow, lifespan: Lifespan | None = None
-) -> FastAPI:
-    """The reader-facing routes and middleware; without a lifespan the caller sets the store."""
+def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The reader-facing routes and middleware; the service (or a test) sets app.state.store
+    and app.state.assets."""
     static = StaticBundle(STATIC)
     views = Views(Site(base_url=settings.base_url, name=settings.site_name), static)
     app = FastAPI(
@@ -45,7 +44,6 @@ def create_site(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
-        lifespan=lifespan,
     )
     _openapi_without_head(app)
     app.middleware("http")(security_headers)
@@ -103,7 +101,7 @@ def _observe_latency(entries: list[tuple[str, dict[str, str]]]) -> None:
             obs.observe_latency(fields, moment)
 
 
-def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:
+def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> ServiceApp:
     async def start(runtime: Runtime) -> Running:
         store = await Store.open(str(settings.db_path))
         assets = await AssetStore.open(store.db)
@@ -120,8 +118,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> F
             on_commit=scheduler.wake,
         )
 
-    def http(runtime: Runtime, lifespan: Lifespan) -> FastAPI:
-        return create_site(settings, now=now, lifespan=lifespan)
+    def http(runtime: Runtime) -> FastAPI:
+        return create_site(settings, now=now)
 
     return build(
         Service(

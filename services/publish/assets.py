@@ -72,9 +72,7 @@ class AssetStore:
 
     @classmethod
     async def open(cls, db: Database) -> AssetStore:
-        async with db.transaction() as conn:  # one statement: executescript would COMMIT
-            await run_sync(conn, lambda c: c.execute(SCHEMA))
-        await db.add_columns("assets", COLUMNS)
+        """The table in publish's database (its schema comes with publish's migrations)."""
         return cls(db)
 
     async def keep(self, asset: Asset) -> None:

@@ -16,7 +16,7 @@ from services.publish.formats import media_ids, updated_at
 from shared import names
 from shared.envelope import Envelope
 from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
-from shared.infra.db import Database, run_sync
+from shared.infra.db import Database, Migration, ensure_columns, run_script, run_sync
 from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorCard, EnrichedArticle, PublishedArticle
 
@@ -52,7 +52,22 @@ CREATE TABLE IF NOT EXISTS author_cards (
 CREATE TABLE IF NOT EXISTS subjects (slug TEXT PRIMARY KEY, name TEXT NOT NULL);
 """
 
-ALL_SCHEMA = (SCHEMA, OUTBOX_SCHEMA, PROCESSED_SCHEMA)
+
+def _v1(conn: sqlite3.Connection) -> None:
+    """The schema of the first versioned release (the pushed files' table included); a
+    database made before it gets what it lacks, filled from its live articles."""
+    from services.publish import assets
+
+    for script in (SCHEMA, OUTBOX_SCHEMA, PROCESSED_SCHEMA, assets.SCHEMA):
+        run_script(conn, script)
+    ensure_columns(conn, "assets", assets.COLUMNS)
+    _add_media_references(conn)
+    _add_modified_dates(conn)
+
+
+# schema versions of publish.db, in order (PRAGMA user_version: how many are applied);
+# append a step for every change, never edit one that has shipped
+MIGRATIONS: tuple[Migration, ...] = (_v1,)
 
 # The pushed files (/media/<media id>) each live article shows, kept with the article's
 # state: the site serves a file only while a live article shows it (assets.py), so the
@@ -139,11 +154,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str) -> Store:
-        db = await Database.open(path, schema=ALL_SCHEMA)
-        async with db.transaction() as conn:
-            await run_sync(conn, _add_media_references)
-            await run_sync(conn, _add_modified_dates)
-        return cls(db)
+        return cls(await Database.open(path, migrations=MIGRATIONS))
 
     async def close(self) -> None:
         await self.db.close()

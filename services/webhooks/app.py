@@ -17,11 +17,11 @@ from services.webhooks import ssrf
 from services.webhooks.dispatcher import Dispatcher, HttpSender
 from services.webhooks.handlers import make_on_published, make_router
 from services.webhooks.settings import Settings
-from services.webhooks.store import ALL_SCHEMA, Store
+from services.webhooks.store import MIGRATIONS, Store
 from shared import names
 from shared.infra import problems
 from shared.infra.db import Database
-from shared.infra.service import Lifespan, Running, Runtime, Service, build
+from shared.infra.service import Running, Runtime, Service, ServiceApp, build
 
 
 def utcnow() -> datetime:
@@ -35,9 +35,9 @@ def create_app(
     resolver: ssrf.Resolver = ssrf.system_resolver,
     transport: httpx.AsyncBaseTransport | None = None,
     rand: Callable[[], float] = random.random,
-) -> FastAPI:
+) -> ServiceApp:
     async def start(runtime: Runtime) -> Running:
-        db = await Database.open(settings.db_path, schema=ALL_SCHEMA)
+        db = await Database.open(settings.db_path, migrations=MIGRATIONS)
         store = Store(db)
         client = httpx.AsyncClient(
             follow_redirects=False, timeout=settings.timeout, transport=transport, trust_env=False
@@ -55,8 +55,8 @@ def create_app(
             close=[client.aclose],
         )
 
-    def http(runtime: Runtime, lifespan: Lifespan) -> FastAPI:
-        app = FastAPI(title="galley webhooks", lifespan=lifespan)
+    def http(runtime: Runtime) -> FastAPI:
+        app = FastAPI(title="galley webhooks")
         app.include_router(
             make_router(
                 now=now,

@@ -22,7 +22,7 @@ import aiosqlite
 
 from services.webhooks.domain import Subscription
 from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
-from shared.infra.db import Database, run_sync
+from shared.infra.db import Database, Migration, run_sync
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS received (
 CREATE INDEX IF NOT EXISTS received_subject ON received(subject);
 """
 
-ALL_SCHEMA = (SCHEMA, PROCESSED_SCHEMA)
+# schema versions of webhooks.db, in order (PRAGMA user_version: how many are applied);
+# append a step for every change, never edit one that has shipped
+MIGRATIONS: tuple[Migration, ...] = (SCHEMA + PROCESSED_SCHEMA,)
 
 # A pending delivery is due when its time has come, no earlier delivery of the same
 # article to the same subscription is still pending (per-article order holds) and no

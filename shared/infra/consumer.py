@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, RedisStreamMessage, StreamSub
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from shared.envelope import (
@@ -53,7 +53,7 @@ from shared.envelope import (
     readable_fields,
     typed,
 )
-from shared.events import event_type, read_by
+from shared.events import event_type, on_stream, read_by
 from shared.infra.db import Database
 from shared.infra.streams import text
 
@@ -155,6 +155,29 @@ def _storable(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+class DeadLetter(BaseModel):
+    """An entry parked on `dlq.<service>`: the entry's own fields (a field named dlq.* as
+    orig.dlq.*), plus these. `galley dlq` lists, shows, retries and drops them."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    reason: str = Field(
+        alias="dlq.reason",
+        description="Why it was parked; starts with too-large, undecodable, unsupported,"
+        " unknown-type, schema, unprocessable or 'handler failed'.",
+    )
+    entry_id: str = Field(alias="dlq.entry_id", description="Its id on the stream it came from.")
+    stream: str = Field(alias="dlq.stream", description="The stream it came from.")
+    group: str = Field(alias="dlq.group", description="The consumer group that parked it.")
+    time: str = Field(alias="dlq.time", description="When it was parked (RFC 3339).")
+    original: str | None = Field(
+        None,
+        alias="dlq.original",
+        description="Only when a field was not UTF-8: the entry's exact bytes, a JSON list of"
+        " [name, value] pairs, each base64.",
+    )
 
 
 class RedisDeadLetters:
@@ -317,6 +340,23 @@ class Route:
     handle: Callable[[Envelope[Any]], Awaitable[None]]
 
 
+def _described(stream: str, group: str) -> str:
+    listed = on_stream(stream)
+    if not listed:
+        return f"The group {group} reads {stream}."
+    kinds = "; ".join(f"{e.name}: {e.summary}" for e in listed)
+    return (
+        f"The group {group} reads {stream}: {kinds} An entry is a CloudEvents 1.0 event,"
+        " its attributes as fields and `data` the JSON text of the payload."
+    )
+
+
+def _payload_of(stream: str) -> Any:
+    """The envelope model of a stream's events (one payload model per stream), or Any."""
+    models = list(dict.fromkeys(event.model for event in on_stream(stream)))
+    return Envelope[models[0]] if len(models) == 1 else Any  # type: ignore[valid-type]
+
+
 def routes_for(
     group: str, stream: str, handlers: Mapping[str, Callable[[Envelope[Any]], Awaitable[None]]]
 ) -> dict[str, Route]:
@@ -450,6 +490,8 @@ class StreamConsumer:
                 batch=self.db is not None,
             ),
             ack_policy=AckPolicy.MANUAL,
+            title=f"{self.stream}:{self.group}",
+            description=_described(self.stream, self.group),
         )
         claim_sub = self.broker.subscriber(
             stream=_StreamSub(
@@ -460,6 +502,7 @@ class StreamConsumer:
                 polling_interval=1000,
             ),
             ack_policy=AckPolicy.MANUAL,
+            include_in_schema=False,  # the same stream and group as the reader's
         )
         self.subscribers = (new_sub, claim_sub)
 
@@ -468,14 +511,17 @@ class StreamConsumer:
         # resolves on a worker thread, one thread hop per read.
         if self.db is not None:
 
-            @new_sub
             async def read_new(body: Any) -> None:
                 await self.process_batch(body, self._message())
         else:
 
-            @new_sub
             async def read_new(body: Any) -> None:
                 await self.process(body, self._message())
+
+        # What the AsyncAPI document shows as the payload: the stream's event (an entry
+        # is a CloudEvents event; galley decodes it itself, FastStream casts nothing).
+        read_new.__annotations__ = {"body": _payload_of(self.stream), "return": None}
+        read_new = new_sub(read_new)
 
         @claim_sub
         async def reclaim(body: Any) -> None:

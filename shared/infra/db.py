@@ -42,7 +42,7 @@ import asyncio
 import contextvars
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -119,13 +119,31 @@ class Database:
         self.batches = 0  # batches begun so far: tells a caller whether a batch is new
 
     @classmethod
-    async def open(cls, path: str | Path, schema: Iterable[str] = ()) -> Database:
+    async def open(
+        cls,
+        path: str | Path,
+        schema: Iterable[str] = (),
+        *,
+        migrations: Sequence[Migration] = (),
+    ) -> Database:
+        """Open (or create) the file and bring its schema to the newest version: each of
+        `migrations` not yet applied runs in a transaction of its own that also records it
+        (`PRAGMA user_version`), so a file is never left between two versions and replicas
+        opening it at once apply each step once. A file from a newer release (a higher
+        version than there are migrations) is refused. `schema` scripts run every time
+        (IF NOT EXISTS statements; for tests and tools)."""
         path = str(path)
         if path != ":memory:":
             _private_file(Path(path))
         writer = await _open(path)
-        for ddl in schema:
-            await writer.executescript(ddl)
+        try:
+            for ddl in schema:
+                await writer.executescript(ddl)
+            if migrations:
+                await run_sync(writer, migrate, tuple(migrations), path)
+        except BaseException:
+            await writer.close()
+            raise
         if path == ":memory:":
             return cls(writer, writer)
         return cls(writer, await _open(path), _open_peeker(path))
@@ -259,6 +277,65 @@ class Database:
                 if not _busy(exc):
                     raise
         return await run_sync(self._reader, fetchall, sql, tuple(params))
+
+
+# A schema step: a SQL script, or a function of the connection (to move data as well).
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer release of galley than this one."""
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], where: str = "") -> int:
+    """Apply the steps the file has not had yet, each in its own `BEGIN IMMEDIATE`
+    transaction with its `PRAGMA user_version`; returns the version found at first."""
+    target, found = len(migrations), None
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            found = version if found is None else found
+            if version > target:
+                raise SchemaTooNew(
+                    f"{where or 'the database'} is at schema version {version}, written by a"
+                    f" newer galley; this one knows versions up to {target}"
+                )
+            if version == target:
+                conn.execute("COMMIT")
+                return found
+            step = migrations[version]
+            if isinstance(step, str):
+                run_script(conn, step)
+            else:
+                step(conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Each statement of a SQL script, inside the caller's transaction (sqlite3's
+    `executescript` would COMMIT first)."""
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n\t;"):
+                conn.execute(statement)
+            statement = ""
+    if statement.strip(" \n\t;"):
+        raise ValueError(f"an incomplete statement at the end of a script: {statement[:80]!r}")
+
+
+def ensure_columns(
+    conn: sqlite3.Connection, table: str, columns: dict[str, str], backfill: Iterable[str] = ()
+) -> None:
+    """Add the columns a table made by an older release lacks, then run `backfill` once."""
+    _add_columns(conn, table, columns, tuple(backfill))
 
 
 def _private_file(path: Path) -> None:

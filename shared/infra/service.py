@@ -1,5 +1,10 @@
 """One way to build a service: settings -> Redis, broker, consumers, outbox relay, background
-loops, health and metrics -> an ASGI app.
+loops, health and metrics -> a FastStream application carrying the service's HTTP app.
+
+The result (`ServiceApp`) is FastStream's `AsgiFastStream`: `faststream run
+services.ingest:app` serves it, as do `uvicorn services.ingest:app` and
+`python -m services.ingest`; FastStream starts and stops the broker, and writes the
+service's AsyncAPI document (`faststream docs gen services.ingest:app`).
 
 A service says only what is its own (`Service`): its name (also its consumer group and its
 CloudEvents source), its settings, the HTTP app with its routes, the options of the streams
@@ -32,16 +37,21 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
+from faststream.asgi import AsgiFastStream
+from faststream.redis import RedisBroker
+from faststream.specification import AsyncAPI
 
 from shared import names
 from shared.envelope import Envelope
-from shared.events import read_by
+from shared.events import on_stream, read_by, streams
 from shared.infra import observability as obs
 from shared.infra.consumer import (
+    DeadLetter,
     RedisDeadLetters,
     StreamConsumer,
     consumer_name,
@@ -60,7 +70,6 @@ from shared.infra.tasks import cancel_and_wait
 log = logging.getLogger("galley.service")
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
-Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 Parked = Callable[[Mapping[str, str], str, str | None], Awaitable[None]]
 
 
@@ -129,14 +138,67 @@ class Service:
     name: str
     settings: ServiceSettings
     start: Callable[[Runtime], Awaitable[Running]]
-    http: Callable[[Runtime, Lifespan], FastAPI]  # the FastAPI app with the service's routes
+    http: Callable[[Runtime], FastAPI]  # the FastAPI app with the service's routes
     reads: Mapping[str, Reads] = field(default_factory=dict)  # stream -> options
     outbox: bool = True  # the service emits events through an outbox (and runs a relay)
     on_appended: Callable[[list[tuple[str, dict[str, str]]]], None] | None = None
 
 
-def build(service: Service) -> FastAPI:
-    """The service's app: serve it with uvicorn (its lifespan starts everything)."""
+class ServiceApp(AsgiFastStream):
+    """A service as FastStream runs it: the broker's application, whose lifespan starts the
+    service, carrying the service's FastAPI app for every HTTP request."""
+
+    def __init__(
+        self,
+        broker: RedisBroker,
+        http: FastAPI,
+        lifespan: Callable[[], AbstractAsyncContextManager[None]],
+        *,
+        title: str,
+        host: str,
+        port: int,
+    ) -> None:
+        super().__init__(
+            broker,
+            lifespan=lifespan,
+            specification=AsyncAPI(
+                title=title,
+                version=package_version(),
+                description="Its Redis streams: what it reads, what it writes, where it parks"
+                " what it cannot handle. Each entry is a CloudEvents 1.0 event: the attributes"
+                " are entry fields and `data` is the JSON text of the payload.",
+            ),
+        )
+        self.http = http
+        self._listen: dict[str, Any] = {"host": host, "port": port}
+
+    @property
+    def state(self) -> Any:
+        """The HTTP app's state: the parts routes use (`Running.state`)."""
+        return self.http.state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, send)
+        else:
+            await self.http(scope, receive, send)
+
+    async def run(
+        self, log_level: int = logging.INFO, run_extra_options: dict[str, Any] | None = None
+    ) -> None:
+        """`faststream run`: listen where the settings say unless --host/--port say else."""
+        await super().run(log_level, {**self._listen, **(run_extra_options or {})})
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("galley")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def build(service: Service) -> ServiceApp:
+    """The service's app; its lifespan starts the service, then FastStream the broker."""
     name, settings = service.name, service.settings
     obs.configure_logging(name)
     runtime = Runtime(name, settings)
@@ -163,9 +225,10 @@ def build(service: Service) -> FastAPI:
     ]
     for consumer in consumers:
         consumer.register()
+    _document_writes(broker, name)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan() -> AsyncIterator[None]:
         redis = aioredis.from_url(settings.redis_url)
         runtime.redis = redis
         try:
@@ -187,11 +250,10 @@ def build(service: Service) -> FastAPI:
                     repair_window=settings.retention.outbox_repair_window_s,
                 )
             for key, value in running.state.items():
-                setattr(app.state, key, value)
-            app.state.relay = runtime.relay
+                setattr(http.state, key, value)
+            http.state.relay = runtime.relay
             for consumer in consumers:
                 await ensure_group(redis, consumer.stream, name)
-            await broker.start()
             loops: list[tuple[str, Coroutine[Any, Any, None]]] = []
             if runtime.relay is not None:
                 loops.append(("outbox-relay", runtime.relay.run()))
@@ -209,23 +271,56 @@ def build(service: Service) -> FastAPI:
             )
             loops.append(("retention", keep_tidy(name, running.db, redis, settings.retention)))
             tasks = [asyncio.create_task(c, name=f"{name}-{label}") for label, c in loops]
-            yield
+            yield  # FastStream starts the broker now, and stops it before we go on
         finally:
-            await broker.stop()
             await cancel_and_wait(*reversed(tasks))
             for close in running.close:
                 await close()
             await redis.aclose()
             await running.db.close()
 
-    app = service.http(runtime, lifespan)
-    app.state.runtime = runtime
-    app.state.broker = broker
-    app.state.relay = None
-    app.middleware("http")(obs.http_trace_middleware())
+    http = service.http(runtime)
+    http.state.runtime = runtime
+    http.state.broker = broker
+    http.state.relay = None
+    http.middleware("http")(obs.http_trace_middleware())
     dlq = obs.dead_letter_probe(lambda: runtime.redis, names.dead_letter_stream(name))
-    app.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
-    return app
+    http.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
+    return ServiceApp(
+        broker,
+        http,
+        lifespan,
+        title=f"galley {name}",
+        host=settings.host,
+        port=settings.port,
+    )
+
+
+def _document_writes(broker: RedisBroker, name: str) -> None:
+    """Declare what the service writes (its outbox's streams, its dead letters) as FastStream
+    publishers: nothing is sent through them (the outbox relay appends), they put those
+    streams in the service's AsyncAPI document."""
+    for stream in streams():
+        written = [e for e in on_stream(stream) if e.producer == name]
+        if not written:
+            continue
+        models = list(dict.fromkeys(event.model for event in written))
+        broker.publisher(
+            stream,
+            title=f"{stream}:{name}",
+            description=f"{name} appends "
+            + "; ".join(f"{e.name}: {e.summary}" for e in written)
+            + " An entry is a CloudEvents 1.0 event, its attributes as fields and `data`"
+            " the JSON text of the payload.",
+            schema=Envelope[models[0]] if len(models) == 1 else None,  # type: ignore[valid-type]
+        )
+    dlq = names.dead_letter_stream(name)
+    broker.publisher(
+        dlq,
+        title=f"{dlq}:{name}",
+        description=f"Entries {name} could never handle, parked with the reason.",
+        schema=DeadLetter,
+    )
 
 
 PUBLIC = (names.ARTICLES_PUBLISHED,)  # read by subscribers outside galley too

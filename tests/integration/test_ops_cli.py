@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -97,8 +98,12 @@ def test_trace_lists_every_hop_of_one_article_in_order(
             data={"uri": "urn:other", "version": 1},
         ).to_fields(),
     )
+    # entry ids on different streams order only by their millisecond: one apart each
+    time.sleep(0.002)
     client.xadd(names.ARTICLES_ENRICHED, event(names.ARTICLE_ENRICHED, 1))
+    time.sleep(0.002)
     client.xadd(names.ARTICLES_PUBLISHED, event(names.ARTICLE_PUBLISHED, 1))
+    time.sleep(0.002)
     client.xadd(
         names.ARTICLES_REJECTED,
         Envelope[Rejection](

@@ -6,10 +6,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from faststream.redis import RedisBroker
 
 from shared.envelope import Envelope
-from shared.infra.consumer import RedisDeadLetters, Route, StreamConsumer, ensure_group
+from shared.infra.consumer import RedisDeadLetters, Route, StreamConsumer, ensure_group, new_broker
 from shared.models import AuthorProfile
 
 pytestmark = pytest.mark.integration
@@ -48,7 +47,7 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
     async def handle(event: Envelope[AuthorProfile]) -> None:
         seen.append(event.data.slug)
 
-    broker = RedisBroker(redis_server.url)
+    broker = new_broker(redis_server.url)
     StreamConsumer(
         broker=broker,
         stream=STREAM,
@@ -83,7 +82,7 @@ async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
     async def handle(event: Envelope[AuthorProfile]) -> None:
         seen.append(event.data.slug)
 
-    broker = RedisBroker(redis_server.url)
+    broker = new_broker(redis_server.url)
     consumer = StreamConsumer(
         broker=broker,
         stream=STREAM,
@@ -129,7 +128,7 @@ async def test_a_batched_read_commits_once_and_acks_only_what_committed(
                 raise RuntimeError("handler failed")
         handled.append(event.data.slug)
 
-    broker = RedisBroker(redis_server.url)
+    broker = new_broker(redis_server.url)
     StreamConsumer(
         broker=broker,
         stream=STREAM,

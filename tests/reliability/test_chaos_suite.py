@@ -36,7 +36,8 @@ async def test_without_an_append_only_file_the_same_faults_lose_stories() -> Non
     repair window (here 0 s, so the run is longer than the window), the rest is lost."""
     out = await run(
         Options(
-            n=150,
+            n=300,
+            concurrency=48,  # enough in flight that each wipe of Redis catches some
             kills_each=1,
             port_closed_s=3.0,
             quiesce_timeout=90.0,

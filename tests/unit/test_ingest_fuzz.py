@@ -273,11 +273,11 @@ bodies: SearchStrategy[bytes] = st.one_of(
 
 
 class Door:
-    """Ingest's app on an in-memory store, driven from a private event loop."""
+    """Ingest's app on its store file, driven from a private event loop."""
 
     def __init__(self, tmp: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        self.store = self.loop.run_until_complete(IngestStore.open(":memory:"))
+        self.store = self.loop.run_until_complete(IngestStore.open(tmp / "ingest.db"))
         app = create_app(Settings(data_dir=tmp, api_keys="fuzz:fuzz-key", rate_burst=10**9))
         app.state.store = self.store
         transport = httpx.ASGITransport(

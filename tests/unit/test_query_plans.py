@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from services.publish import domain as publish_domain
 from services.publish.store import Store as PublishStore
 from services.webhooks import domain as webhooks_domain
-from services.webhooks.store import ALL_SCHEMA as WEBHOOKS_SCHEMA
+from services.webhooks.store import MIGRATIONS as WEBHOOKS_MIGRATIONS
 from services.webhooks.store import Store as WebhooksStore
 from services.webhooks.store import new_id
 from shared.infra.db import Database
@@ -17,8 +18,8 @@ from tests.unit.publish.factories import enriched_event, simple_story
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-async def test_publishing_and_republishing_an_article_scans_no_table() -> None:
-    store = await PublishStore.open(":memory:")
+async def test_publishing_and_republishing_an_article_scans_no_table(tmp_path: Path) -> None:
+    store = await PublishStore.open(str(tmp_path / "publish.db"))
     try:
         for n in range(20):  # something to scan
             story = simple_story(n)
@@ -41,8 +42,12 @@ async def test_publishing_and_republishing_an_article_scans_no_table() -> None:
         await store.close()
 
 
-async def test_accepting_an_event_for_subscribers_scans_only_the_subscription_list() -> None:
-    store = WebhooksStore(await Database.open(":memory:", schema=WEBHOOKS_SCHEMA))
+async def test_accepting_an_event_for_subscribers_scans_only_the_subscription_list(
+    tmp_path: Path,
+) -> None:
+    store = WebhooksStore(
+        await Database.open(tmp_path / "webhooks.db", migrations=WEBHOOKS_MIGRATIONS)
+    )
     try:
         for i in range(3):
             sub = webhooks_domain.Subscription(
@@ -63,8 +68,12 @@ async def test_accepting_an_event_for_subscribers_scans_only_the_subscription_li
         await store.db.close()
 
 
-async def test_an_event_nobody_subscribes_to_is_marked_processed_and_not_stored() -> None:
-    store = WebhooksStore(await Database.open(":memory:", schema=WEBHOOKS_SCHEMA))
+async def test_an_event_nobody_subscribes_to_is_marked_processed_and_not_stored(
+    tmp_path: Path,
+) -> None:
+    store = WebhooksStore(
+        await Database.open(tmp_path / "webhooks.db", migrations=WEBHOOKS_MIGRATIONS)
+    )
     try:
         made: list[str] = []
         assert await _accept(store, "evt-1", "urn:test:story:1", made) == 0

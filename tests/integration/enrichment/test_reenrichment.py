@@ -17,6 +17,7 @@ from services.enrichment.settings import Settings
 from shared import names
 from shared.envelope import from_fields
 from shared.models import EnrichedArticle
+from tests.serving import serving
 from tests.unit.enrichment.factories import article_from_ninjs, author_updated, ingested
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,7 @@ NOW = datetime(2025, 3, 1, tzinfo=UTC)
 @asynccontextmanager
 async def running(redis_server: Any, data_dir: Path) -> AsyncIterator[FastAPI]:
     app = create_app(Settings(redis_url=redis_server.url, data_dir=data_dir), now=lambda: NOW)
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         yield app
 
 
@@ -84,7 +85,9 @@ async def test_an_author_update_republishes_their_articles_once_with_the_new_bio
 
     assert sorted(e.uri for e in changed) == sorted([seed_related["uri"], seed_article["uri"]])
     assert all((e.version, e.enrichment_revision) == (1, 1) for e in changed)
-    assert all(e.authors[0].bio == "A new bio." for e in changed)
+    assert all(e.authors[0].bio == "A new bio." for e in changed), [
+        (e.uri, e.version, e.enrichment_revision, [a.bio for a in e.authors]) for e in everything
+    ]
     assert [e.uri for e in everything[4:]] == ["urn:t:sentinel", "urn:t:sentinel"]
     assert everything[5].authors[0].url == "/authors/ann-lee"
 

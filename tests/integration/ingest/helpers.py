@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from services.ingest.app import create_app
 from services.ingest.settings import Settings
+from tests.serving import serving
 
 KEY = {"Authorization": "Bearer it-key"}
 
@@ -19,7 +20,7 @@ KEY = {"Authorization": "Bearer it-key"}
 async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The app with its lifespan entered (store, broker, consumer, relay) and a client."""
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest.test") as c:
             yield app, c

@@ -17,6 +17,7 @@ from services.publish.settings import Settings
 from shared import names
 from shared.models import PublishedArticle
 from tests.polling import eventually
+from tests.serving import serving
 from tests.unit.publish.factories import Clock, enriched_event, seed_story, simple_story
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ async def running(
     now: Callable[[], datetime],
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(redis_url=redis_url, data_dir=data_dir), now=now)
-    async with app.router.lifespan_context(app):
+    async with serving(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client

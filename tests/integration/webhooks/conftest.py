@@ -19,6 +19,7 @@ from shared import names
 from shared.envelope import Envelope
 from tests.integration.webhooks.receiver import Receiver
 from tests.polling import eventually
+from tests.serving import serving
 
 FAST_SCHEDULE = "0.05,0.1,0.2"
 
@@ -89,7 +90,7 @@ async def start_webhooks(redis_server: Any, redis: Any, tmp_path: Path) -> Async
             app = create_app(
                 settings_for(redis_server.url, tmp_path, **overrides), **(wiring or {})
             )
-            await stack.enter_async_context(app.router.lifespan_context(app))
+            await stack.enter_async_context(serving(app))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url="http://webhooks"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -18,8 +19,8 @@ NOW = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture
-async def service() -> AsyncIterator[Enrichment]:
-    store = await Store.open(":memory:")
+async def service(tmp_path: Path) -> AsyncIterator[Enrichment]:
+    store = await Store.open(str(tmp_path / "enrichment.db"))
     svc = Enrichment(store, now=lambda: NOW)
     await svc.load()
     yield svc

@@ -47,8 +47,8 @@ def clock() -> Clock:
 
 
 @pytest_asyncio.fixture
-async def store() -> AsyncIterator[IngestStore]:
-    s = await IngestStore.open(":memory:")
+async def store(tmp_path: Path) -> AsyncIterator[IngestStore]:
+    s = await IngestStore.open(tmp_path / "ingest.db")
     yield s
     await s.close()
 

@@ -7,12 +7,12 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from faststream.redis import RedisBroker, TestRedisBroker
+from faststream.redis import TestRedisBroker
 
 from services.ingest.handlers import StreamDoor
 from services.ingest.store import IngestStore
 from shared import names
-from shared.infra.consumer import Route, StreamConsumer, Unprocessable
+from shared.infra.consumer import Route, StreamConsumer, Unprocessable, new_broker
 from tests.unit.ingest.conftest import Clock, queued
 
 
@@ -43,7 +43,7 @@ def submission(data: Any, kind: str = names.ARTICLE_SUBMITTED) -> dict[str, str]
 
 
 async def run(store: IngestStore, clock: Clock, *entries: dict[str, str]) -> ListDeadLetters:
-    broker = RedisBroker()
+    broker = new_broker("redis://127.0.0.1:6379/0")
     dlq = ListDeadLetters()
     door = StreamDoor(lambda: store, lambda: dlq, clock)
     StreamConsumer(
@@ -130,7 +130,7 @@ async def _handled_by(failure: Exception) -> tuple[bool, ListDeadLetters]:
         raise failure
 
     consumer = StreamConsumer(
-        broker=RedisBroker(),
+        broker=new_broker("redis://127.0.0.1:6379/0"),
         stream=names.NEWSROOM_SUBMISSIONS,
         group=names.INGEST_GROUP,
         consumer="unit",

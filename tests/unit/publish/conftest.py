@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,8 +23,8 @@ START = datetime(2025, 2, 4, 10, 0, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture
-async def store() -> AsyncIterator[Store]:
-    s = await Store.open(":memory:")
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(str(tmp_path / "publish.db"))
     yield s
     await s.close()
 

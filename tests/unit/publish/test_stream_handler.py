@@ -14,7 +14,7 @@ from services.publish.handlers import article_handler
 from services.publish.store import Store
 from shared import names
 from shared.envelope import Envelope, from_fields
-from shared.infra.consumer import StreamConsumer, routes_for
+from shared.infra.consumer import StreamConsumer, new_broker, routes_for
 from shared.models import Asset
 from tests.unit.publish.factories import Clock, enriched_event, simple_story
 
@@ -55,7 +55,7 @@ def register(
 
 
 def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker, list[int]]:
-    broker = RedisBroker()
+    broker = new_broker("redis://127.0.0.1:6379/0")
     changes: list[int] = []
     handle = article_handler(lambda: store, clock, lambda: changes.append(1))
     register(broker, names.ARTICLES_ENRICHED, {names.ARTICLE_ENRICHED: handle}, parked)
@@ -122,7 +122,7 @@ async def test_an_entry_that_is_not_an_enriched_article_is_dead_lettered(
 
 async def test_the_same_consumer_reads_pushed_files_from_assets_stored(store: Store) -> None:
     assets = await AssetStore.open(store.db)
-    broker = RedisBroker()
+    broker = new_broker("redis://127.0.0.1:6379/0")
     consumer = register(
         broker,
         names.ASSETS_STORED,

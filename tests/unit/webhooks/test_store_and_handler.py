@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest_asyncio
 
 from services.webhooks import domain
 from services.webhooks.handlers import make_on_published
-from services.webhooks.store import ALL_SCHEMA, Outcome, Store
+from services.webhooks.store import MIGRATIONS, Outcome, Store
 from shared import names
 from shared.infra.db import Database
 from tests.unit.webhooks.factories import T0, event
 
 
 @pytest_asyncio.fixture
-async def store() -> AsyncIterator[Store]:
-    db = await Database.open(":memory:", schema=ALL_SCHEMA)
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    db = await Database.open(tmp_path / "webhooks.db", migrations=MIGRATIONS)
     yield Store(db)
     await db.close()
 

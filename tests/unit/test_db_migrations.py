@@ -1,0 +1,99 @@
+"""Versioned schema migrations (shared/infra/db.py): PRAGMA user_version counts the steps
+a database file has had; each step runs once, whole or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from services.enrichment.store import MIGRATIONS as ENRICHMENT
+from services.ingest.store import MIGRATIONS as INGEST
+from services.publish.store import MIGRATIONS as PUBLISH
+from services.webhooks.store import MIGRATIONS as WEBHOOKS
+from shared.infra.db import Database, Migration, SchemaTooNew
+
+STEPS: tuple[Migration, ...] = (
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+    " CREATE TABLE runs (step INTEGER);",
+    "ALTER TABLE notes ADD COLUMN author TEXT; INSERT INTO runs VALUES (2);",
+)
+
+
+def version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    conn.close()
+    return found
+
+
+async def test_a_new_file_gets_every_step_and_their_count(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db", migrations=STEPS)
+    await db.close()
+    assert version(tmp_path / "t.db") == 2
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(notes)")]
+    conn.close()
+    assert columns == ["id", "text", "author"]
+
+
+async def test_a_file_at_an_older_version_gets_only_the_steps_it_lacks(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db", migrations=STEPS[:1])
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO notes(text) VALUES ('kept')")
+    await db.close()
+    for _ in range(2):  # and opening it again changes nothing
+        db = await Database.open(tmp_path / "t.db", migrations=STEPS)
+        await db.close()
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        assert conn.execute("SELECT text, author FROM notes").fetchall() == [("kept", None)]
+        assert conn.execute("SELECT step FROM runs").fetchall() == [(2,)]
+    conn.close()
+    assert version(tmp_path / "t.db") == 2
+
+
+async def test_a_file_from_a_newer_release_is_refused_and_left_alone(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.db", migrations=STEPS)
+    await db.close()
+    with pytest.raises(SchemaTooNew, match="version 2, written by a newer galley"):
+        await Database.open(tmp_path / "t.db", migrations=STEPS[:1])
+    assert version(tmp_path / "t.db") == 2
+
+
+async def test_a_failing_step_leaves_the_file_at_the_version_before_it(tmp_path: Path) -> None:
+    def breaks(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half (x)")
+        raise RuntimeError("the step failed midway")
+
+    with pytest.raises(RuntimeError, match="midway"):
+        await Database.open(tmp_path / "t.db", migrations=(STEPS[0], breaks))
+    assert version(tmp_path / "t.db") == 1
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert "half" not in tables and "notes" in tables
+
+
+async def test_replicas_opening_one_file_at_once_apply_each_step_once(tmp_path: Path) -> None:
+    opened = await asyncio.gather(
+        *(Database.open(tmp_path / "t.db", migrations=STEPS) for _ in range(4))
+    )
+    for db in opened:
+        await db.close()
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        assert conn.execute("SELECT step FROM runs").fetchall() == [(2,)]
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "steps"),
+    [("ingest", INGEST), ("enrichment", ENRICHMENT), ("publish", PUBLISH), ("webhooks", WEBHOOKS)],
+)
+async def test_each_services_database_records_its_schema_version(
+    tmp_path: Path, name: str, steps: tuple[Migration, ...]
+) -> None:
+    db = await Database.open(tmp_path / f"{name}.db", migrations=steps)
+    await db.close()
+    assert version(tmp_path / f"{name}.db") == len(steps) >= 1
