@@ -279,28 +279,9 @@ def deliveries_over_http(base_url: str, uri: str, timeout: float = 2.0) -> list[
 
 def deliveries_from_db(path: str, uri: str) -> list[dict[str, Any]]:
     """The same, read-only from the webhooks service's SQLite file (no service needed)."""
-    import sqlite3
+    from services.webhooks.store import deliveries_of_subject
 
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-    conn.row_factory = sqlite3.Row
-    try:
-        rows = conn.execute(
-            "SELECT d.id, d.event_id, d.state, d.last_status, d.created_at, d.subscription_id,"
-            " s.url, e.type AS event_type, e.subject FROM deliveries d"
-            " JOIN events e ON e.event_id = d.event_id"
-            " LEFT JOIN subscriptions s ON s.id = d.subscription_id"
-            " WHERE e.subject = ? ORDER BY d.seq",
-            (uri,),
-        ).fetchall()
-        out = []
-        for r in rows:
-            tries = conn.execute(
-                "SELECT n, at, status FROM attempts WHERE delivery_id = ? ORDER BY n", (r["id"],)
-            ).fetchall()
-            out.append({**dict(r), "history": [dict(t) for t in tries]})
-        return out
-    finally:
-        conn.close()
+    return deliveries_of_subject(path, uri)
 
 
 def _get_json(url: str, timeout: float) -> Any:

@@ -12,7 +12,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -96,12 +96,17 @@ def _shown(text: str, limit: int = 60) -> str:
 Path = tuple[Any, str | int] | None  # (parent path, key): O(1) per value, however deep
 
 
+def json_pointer(loc: Iterable[str | int]) -> str:
+    """RFC 6901 pointer for a path of keys (a pydantic error location, say)."""
+    return "".join("/" + str(k).replace("~", "~0").replace("/", "~1") for k in loc)
+
+
 def _pointer(path: Path) -> str:
     keys: list[str | int] = []
     while path is not None:
         path, key = path
         keys.append(key)
-    return "".join("/" + str(k).replace("~", "~0").replace("/", "~1") for k in reversed(keys))
+    return json_pointer(reversed(keys))
 
 
 def lone_surrogate_at(value: Any) -> str | None:

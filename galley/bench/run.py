@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from galley.bench import hops, targets
+from galley.bench import cpu, hops, targets
 from galley.bench.corpus import Newsroom, ingested_fields, submitted_fields
 from galley.bench.pipeline import Watcher, offer_burst, offer_paced
 from galley.bench.stats import Summary, ratio, summarize
@@ -43,6 +43,8 @@ class Results:
     budget: str = ""
     # AOF rewrites Redis ran during each timed phase ("burst", "10", "100", ..., "backfill")
     aof_rewrites: dict[str, int] = field(default_factory=dict)
+    # ms of CPU per article of each process in each phase ("burst", "100", ...)
+    cpu: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def machine() -> dict[str, str]:
@@ -192,8 +194,13 @@ async def timed_phase(
 
 
 async def measure(
-    url: str, args: argparse.Namespace, results: Results, redis_log: Path | None = None
+    url: str,
+    args: argparse.Namespace,
+    results: Results,
+    redis_log: Path | None = None,
+    pids: dict[str, int] | None = None,
 ) -> None:
+    pids = pids or {}
     redis = aioredis.from_url(url)
     room = Newsroom(seed=args.seed)
     watcher = Watcher(redis)
@@ -225,8 +232,10 @@ async def measure(
             showing(watcher, "burst", args.burst),
             timed_phase(redis, redis_log, results.aof_rewrites, "burst"),
         ):
+            before = cpu.snapshot(pids)
             await offer_burst(redis, watcher.ledger, names.NEWSROOM_SUBMISSIONS, entries)
             await watcher.drain(args.burst / 20 + 60)
+            results.cpu["burst"] = cpu.per_article_ms(before, cpu.snapshot(pids), args.burst)
         results.throughput = _burst_figures(watcher)
         say(f"  {results.throughput}")
 
@@ -245,6 +254,7 @@ async def measure(
                 timed_phase(redis, redis_log, results.aof_rewrites, str(rate)),
             ):
                 seconds, _micros = await redis.time()
+                before = cpu.snapshot(pids)
                 await offer_paced(
                     redis,
                     watcher.ledger,
@@ -254,6 +264,7 @@ async def measure(
                     made.__getitem__,
                 )
                 await watcher.drain(args.drain)
+                results.cpu[str(rate)] = cpu.per_article_ms(before, cpu.snapshot(pids), total)
             results.latency[rate] = summarize(watcher.ledger.latencies())
             say(f"  {results.latency[rate]}")
             offered = set(watcher.ledger.sent)
@@ -335,7 +346,11 @@ def run(args: argparse.Namespace) -> Results:
             if not args.skip_budget:
                 say("work-only budget (no I/O) ...")
                 results.budget = budget(args, results.transport, logs)
-            asyncio.run(measure(url, args, results, pipeline.redis.data_dir / "redis.log"))
+            pids = {p.name: p.proc.pid for p in pipeline.procs if p.proc is not None}
+            if pipeline.redis.proc is not None:
+                pids["redis"] = pipeline.redis.proc.pid
+            redis_log = pipeline.redis.data_dir / "redis.log"
+            asyncio.run(measure(url, args, results, redis_log, pids))
         finally:
             pipeline.stop()
     return results
@@ -435,6 +450,19 @@ def report(results: Results, args: argparse.Namespace) -> str:
                 for phase, count in results.aof_rewrites.items()
             )
         )
+    if results.cpu:
+        lines.append("")
+        lines.append(
+            "CPU per article (ms; each process's user + system time over the phase,"
+            " divided by the articles offered)"
+        )
+        order = ["services", *SERVICES, "redis"]
+        lines.append("   phase      " + "".join(f"{name:>12}" for name in order))
+        for phase, used in results.cpu.items():
+            label = phase if not phase.isdigit() else f"{phase}/s"
+            lines.append(
+                f"   {label:<10} " + "".join(f"{used.get(name, 0.0):12.2f}" for name in order)
+            )
     if results.budget:
         lines.append("")
         lines.append(results.budget)

@@ -7,7 +7,7 @@ for every service by shared/infra/service.py.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -17,11 +17,7 @@ from services.enrichment.settings import Settings
 from services.enrichment.store import Store, Tx
 from shared import names
 from shared.infra import problems
-from shared.infra.service import Running, Runtime, Service, ServiceApp, build
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from shared.infra.service import Running, Runtime, Service, ServiceApp, build, utcnow
 
 
 def catch_up_with_replicas(service: Enrichment, seen: int) -> Callable[[Tx], Awaitable[None]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
@@ -20,13 +19,9 @@ from services.ingest.intake import Clock
 from services.ingest.settings import Settings
 from services.ingest.store import IngestStore
 from shared import names
-from shared.infra.service import Reads, Running, Runtime, Service, ServiceApp, build
+from shared.infra.service import Reads, Running, Runtime, Service, ServiceApp, build, utcnow
 
 log = logging.getLogger("galley.ingest")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.infra.problems import json_pointer
+from shared.envelope import json_pointer
 from shared.models import Dialect
 
 Path = tuple[str | int, ...]

@@ -10,14 +10,12 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from anyascii import anyascii
 from pydantic import ValidationError
 
 from services.ingest import dialects, media, text
@@ -30,8 +28,7 @@ from services.ingest.ninjs import (
     Text,
     with_role,
 )
-from shared.envelope import MAX_INT_DIGITS
-from shared.infra.problems import json_pointer
+from shared.envelope import MAX_INT_DIGITS, json_pointer
 from shared.models import (
     MEDIA_TYPES,
     Article,
@@ -42,6 +39,7 @@ from shared.models import (
     Lifecycle,
     Member,
 )
+from shared.slugs import slugify as shared_slugify
 
 # kept importable from here: other modules and the bench call them through domain
 sanitize_html = text.sanitize_html
@@ -484,15 +482,8 @@ def body_of(parsed: Parsed, assets: Collection[str]) -> tuple[str, bool]:
 
 
 def slugify(value: str, *, fallback: str = "article", max_length: int = SLUG_MAX) -> str:
-    """ASCII, lowercase, hyphenated; invisible (zero-width, bidi) characters removed."""
-    value = unicodedata.normalize("NFKC", value)
-    value = "".join(ch for ch in value if unicodedata.category(ch) not in {"Cf", "Cc", "Co", "Cs"})
-    value = anyascii(value).lower().replace("'", "")
-    slug = re.sub(r"[^a-z0-9]+", "-", value).strip("-")
-    if len(slug) > max_length:
-        cut = slug[:max_length]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
-    return slug or fallback
+    """A story's (or author's) slug: shared/slugs.py's rule, `fallback` when empty."""
+    return shared_slugify(value, fallback=fallback, max_length=max_length)
 
 
 def slug_candidates(base: str) -> Iterable[str]:

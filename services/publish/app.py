@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -27,11 +27,7 @@ from services.publish.web import Compression, StaticBundle, Validators
 from shared import names
 from shared.infra import observability as obs
 from shared.infra.problems import invalid_request
-from shared.infra.service import Reads, Running, Runtime, Service, ServiceApp, build
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from shared.infra.service import Reads, Running, Runtime, Service, ServiceApp, build, utcnow
 
 
 def create_site(settings: Settings, *, now: Callable[[], datetime] = utcnow) -> FastAPI:

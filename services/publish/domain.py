@@ -14,12 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-
-from anyascii import anyascii
 
 from shared import names
 from shared.models import EnrichedArticle, Member, PublishedArticle
@@ -275,13 +272,6 @@ def w3c_datetime(key: str) -> str:
 
 
 # --- small helpers -------------------------------------------------------------
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """`Kursk Oblast` -> `kursk-oblast` (ASCII, lower case, dashes)."""
-    return _NON_WORD.sub("-", anyascii(text).lower()).strip("-")[:120]
 
 
 def news_sitemap_window(now: datetime) -> datetime:

@@ -25,10 +25,11 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape as xml_escape
 
 from services.publish import i18n
-from services.publish.domain import is_updated, reading_time, slugify
+from services.publish.domain import is_updated, reading_time
 from shared import names
 from shared.languages import primary
 from shared.models import MEDIA_TYPES, EnrichedArticle, Image, Media, PublishedArticle, Rendition
+from shared.slugs import slugify
 
 NINJS_SCHEMA_URI = "https://www.iptc.org/std/ninjs/ninjs-schema_2.2.json"
 GALLEY = "galley"  # prefix of galley's own roles in ninjs descriptions / altids

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiosqlite
 
-from services.publish.domain import Cursor, Outcome, State, from_sort_key, slugify, sort_key
+from services.publish.domain import Cursor, Outcome, State, from_sort_key, sort_key
 from services.publish.formats import media_ids, updated_at
 from shared import names
 from shared.envelope import Envelope
@@ -19,6 +19,7 @@ from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
 from shared.infra.db import Database, Migration, ensure_columns, run_script, run_sync
 from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
 from shared.models import AuthorCard, EnrichedArticle, PublishedArticle
+from shared.slugs import slugify
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -65,9 +66,23 @@ def _v1(conn: sqlite3.Connection) -> None:
     _add_modified_dates(conn)
 
 
+def _v2_subject_slugs(conn: sqlite3.Connection) -> None:
+    """Subject slugs follow shared/slugs.py (apostrophes join their word, long ones end at a
+    word): index the live articles' subjects again under the new slugs."""
+    conn.execute("DELETE FROM article_subjects")
+    conn.execute("DELETE FROM subjects")
+    for uri, live in conn.execute("SELECT uri, live FROM articles WHERE live IS NOT NULL"):
+        names_ = PublishedArticle.model_validate_json(live).subjects
+        found = [(slug, name) for name in names_ if (slug := slugify(name))]
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_subjects VALUES (?, ?)", [(s, uri) for s, _ in found]
+        )
+        conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)", found)
+
+
 # schema versions of publish.db, in order (PRAGMA user_version: how many are applied);
 # append a step for every change, never edit one that has shipped
-MIGRATIONS: tuple[Migration, ...] = (_v1,)
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2_subject_slugs)
 
 # The pushed files (/media/<media id>) each live article shows, kept with the article's
 # state: the site serves a file only while a live article shows it (assets.py), so the

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.publish import i18n
-from services.publish.domain import slugify
 from services.publish.formats import (
     Site,
     credit_key,
@@ -33,6 +32,7 @@ from services.publish.formats import (
     was_updated,
 )
 from services.publish.web import StaticBundle
+from shared.slugs import slugify
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
@@ -21,11 +21,7 @@ from services.webhooks.store import MIGRATIONS, Store
 from shared import names
 from shared.infra import problems
 from shared.infra.db import Database
-from shared.infra.service import Running, Runtime, Service, ServiceApp, build
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from shared.infra.service import Running, Runtime, Service, ServiceApp, build, utcnow
 
 
 def create_app(

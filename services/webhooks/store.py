@@ -392,3 +392,28 @@ def _log_entry(row: aiosqlite.Row, tries: list[dict[str, Any]]) -> dict[str, Any
         "updated_at": row["updated_at"],
         "history": tries,
     }
+
+
+def deliveries_of_subject(path: str, uri: str) -> list[dict[str, Any]]:
+    """Every delivery of the events about `uri`, with its attempts, read-only from the file
+    (for `galley trace` and the ops page when the service does not answer)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(
+            "SELECT d.id, d.event_id, d.state, d.last_status, d.created_at, d.subscription_id,"
+            " s.url, e.type AS event_type, e.subject FROM deliveries d"
+            " JOIN events e ON e.event_id = d.event_id"
+            " LEFT JOIN subscriptions s ON s.id = d.subscription_id"
+            " WHERE e.subject = ? ORDER BY d.seq",
+            (uri,),
+        ).fetchall()
+        out = []
+        for r in rows:
+            tries = conn.execute(
+                "SELECT n, at, status FROM attempts WHERE delivery_id = ? ORDER BY n", (r["id"],)
+            ).fetchall()
+            out.append({**dict(r), "history": [dict(t) for t in tries]})
+        return out
+    finally:
+        conn.close()

@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.envelope import json_pointer
+
 log = logging.getLogger("galley.http")
 
 MEDIA_TYPE = "application/problem+json"
@@ -72,12 +74,6 @@ def _encodable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_encodable(v) for v in value]
     return value
-
-
-def json_pointer(loc: Iterable[str | int]) -> str:
-    """RFC 6901 pointer for a pydantic error location."""
-    parts = (str(p).replace("~", "~0").replace("/", "~1") for p in loc)
-    return "".join(f"/{p}" for p in parts)
 
 
 def request_pointer(loc: Iterable[str | int]) -> str:

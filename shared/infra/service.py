@@ -37,6 +37,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
@@ -68,6 +69,12 @@ from shared.infra.settings import ServiceSettings
 from shared.infra.tasks import cancel_and_wait
 
 log = logging.getLogger("galley.service")
+
+
+def utcnow() -> datetime:
+    """The services' clock (tests pass their own as `now`)."""
+    return datetime.now(UTC)
+
 
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
 Parked = Callable[[Mapping[str, str], str, str | None], Awaitable[None]]
