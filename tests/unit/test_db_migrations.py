@@ -97,3 +97,34 @@ async def test_each_services_database_records_its_schema_version(
     db = await Database.open(tmp_path / f"{name}.db", migrations=steps)
     await db.close()
     assert version(tmp_path / f"{name}.db") == len(steps) >= 1
+
+
+async def test_publish_migration_2_indexes_subjects_under_the_shared_slug_rule(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from services.publish import domain
+    from services.publish.store import Store
+    from tests.unit.publish.factories import enriched_event, simple_story
+
+    path = tmp_path / "publish.db"
+    store = await Store.open(str(path))
+    story = simple_story(1).model_copy(update={"subjects": ["Côte d'Ivoire"]})
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    await store.apply(
+        enriched_event(story).id, story.uri, lambda s: domain.receive(s, story, now), now
+    )
+    async with store.db.transaction() as conn:  # as release 1 indexed it
+        await conn.execute("UPDATE article_subjects SET subject_slug = 'cote-d-ivoire'")
+        await conn.execute("UPDATE subjects SET slug = 'cote-d-ivoire'")
+        await conn.execute("PRAGMA user_version = 1")
+    await store.close()
+
+    store = await Store.open(str(path))
+    try:
+        rows = await store.db.fetchall("SELECT subject_slug FROM article_subjects")
+        assert [r[0] for r in rows] == ["cote-divoire"]
+    finally:
+        await store.close()
+    assert version(path) == 2

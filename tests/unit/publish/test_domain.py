@@ -111,12 +111,6 @@ def test_sort_keys_order_as_text_like_the_times_they_encode() -> None:
     assert domain.from_sort_key(domain.sort_key(later)) == later
 
 
-def test_subject_slugs_are_ascii_lowercase_with_dashes() -> None:
-    assert domain.slugify("Kursk Oblast") == "kursk-oblast"
-    assert domain.slugify("Prisoners of war") == "prisoners-of-war"
-    assert domain.slugify("Česká politika") == "ceska-politika"
-
-
 # --- the story's own dates ----------------------------------------------------------------
 
 BACKFILL_CREATED = datetime(2019, 3, 1, 8, 30, tzinfo=UTC)
