@@ -5,9 +5,9 @@ written before a group exists and treat every field as opaque. This module
 wires each stream as:
 
 * the group created at id `0` before the subscriber starts (nothing skipped);
-* a reader of new entries (`>`), `max_records` per read, explicit XACK; given
-  the service's `Database` (`db=`), the reader takes a whole read as one batch:
-  every entry's handler runs in ONE SQLite transaction (each handler's own
+* a reader of new entries (`>`), `max_records` per read, explicit XACK: it takes
+  a whole read as one batch in the service's `Database` (`db=`): every entry's
+  handler runs in ONE SQLite transaction (each handler's own
   transaction becomes a savepoint, so a failing entry rolls back alone and stays
   pending), the batch commits once, and only then are the handled entries
   acknowledged with one XACK;
@@ -462,14 +462,14 @@ class StreamConsumer:
     consumer: str
     routes: Mapping[str, Route]
     dead_letters: Callable[[], DeadLetters]
+    # The service's Database: each read is handled as one batch in it (one commit).
+    db: Callable[[], Database]
     max_records: int = 100
     claim_idle_ms: int = 60_000  # the service's settings give it (GALLEY_CLAIM_IDLE_MS)
     max_deliveries: int = 5  # likewise (GALLEY_MAX_DELIVERIES)
     on_unknown: Callable[[Envelope[Any]], Awaitable[None]] | None = None
     # Called after an entry is dead-lettered (fields, reason, entry id), e.g. to emit a rejection.
     on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
-    # The service's Database: when given, each read is handled as one batch (one commit).
-    db: Callable[[], Database] | None = None
     # Called after a batch committed (e.g. wake the outbox relay).
     after_commit: Callable[[], None] | None = None
     # Bytes of `data` an entry may carry (plus ATTRIBUTES_ROOM); a larger one is parked at once.
@@ -487,7 +487,7 @@ class StreamConsumer:
                 consumer=self.consumer,
                 max_records=self.max_records,
                 polling_interval=100,
-                batch=self.db is not None,
+                batch=True,
             ),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.stream}:{self.group}",
@@ -509,14 +509,8 @@ class StreamConsumer:
         # Handlers take only the body and read the message from the broker's context:
         # a `msg: RedisStreamMessage` parameter is a FastDepends custom field, which it
         # resolves on a worker thread, one thread hop per read.
-        if self.db is not None:
-
-            async def read_new(body: Any) -> None:
-                await self.process_batch(body, self._message())
-        else:
-
-            async def read_new(body: Any) -> None:
-                await self.process(body, self._message())
+        async def read_new(body: Any) -> None:
+            await self.process_batch(body, self._message())
 
         # What the AsyncAPI document shows as the payload: the stream's event (an entry
         # is a CloudEvents event; galley decodes it itself, FastStream casts nothing).
@@ -532,9 +526,6 @@ class StreamConsumer:
                 last = self._last_error.pop(_entry_id(msg) or "", "error not seen by this process")
                 await self._park(raw, msg, f"handler failed {deliveries - 1} times: {last}")
                 await msg.ack()
-                return
-            if self.db is None:
-                await self.process(body, msg)
                 return
             # Same lock order as the reader's batch (the database's writer lock first),
             # so a handler's own locks can never deadlock against a running batch.
@@ -599,18 +590,12 @@ class StreamConsumer:
         if self.on_parked is not None:
             await self.on_parked(fields, reason, entry_id)
 
-    async def process(self, body: Any, msg: RedisStreamMessage) -> None:
-        """One entry, in the handler's own transaction; acknowledged unless it failed."""
-        if await self._handle(self._raw_or_empty(body, msg), _entry_id(msg)):
-            await msg.ack()
-
     async def process_batch(self, body: Any, msg: Any) -> None:
         """A whole read in ONE transaction; XACK what was handled or parked, after COMMIT.
 
         Each handler's own `transaction()` is a savepoint of the batch, so an entry
         whose handler fails rolls back alone and stays pending for the claimer.
         """
-        assert self.db is not None
         entries = _batch_entries(body, msg)
         done: list[str] = []
         async with self.db().batch():

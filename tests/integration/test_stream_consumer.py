@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.envelope import Envelope
 from shared.infra.consumer import RedisDeadLetters, Route, StreamConsumer, ensure_group, new_broker
+from shared.infra.db import Database
 from shared.models import AuthorProfile
 
 pytestmark = pytest.mark.integration
@@ -34,7 +36,7 @@ async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
 
 
 async def test_entries_written_before_the_group_exists_are_consumed_and_poison_is_parked(
-    redis_server: Any, redis: Any
+    redis_server: Any, redis: Any, tmp_path: Path
 ) -> None:
     # Written before any consumer group exists: must not be skipped.
     await redis.xadd(STREAM, author_event("early"))
@@ -47,6 +49,7 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
     async def handle(event: Envelope[AuthorProfile]) -> None:
         seen.append(event.data.slug)
 
+    db = await Database.open(tmp_path / "consumer.db")
     broker = new_broker(redis_server.url)
     StreamConsumer(
         broker=broker,
@@ -55,6 +58,7 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
         consumer="c1",
         routes={"author.updated": Route(AuthorProfile, handle)},
         dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
+        db=lambda: db,
     ).register()
     await ensure_group(redis, STREAM, GROUP)
     await broker.start()
@@ -62,6 +66,7 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
         await wait_for(lambda: len(seen) == 2)
     finally:
         await broker.stop()
+        await db.close()
 
     assert seen == ["early", "late"]
     parked = await redis.xrange("dlq.test")
@@ -75,13 +80,14 @@ async def test_entries_written_before_the_group_exists_are_consumed_and_poison_i
 
 
 async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
-    redis_server: Any, redis: Any
+    redis_server: Any, redis: Any, tmp_path: Path
 ) -> None:
     seen: list[str] = []
 
     async def handle(event: Envelope[AuthorProfile]) -> None:
         seen.append(event.data.slug)
 
+    db = await Database.open(tmp_path / "consumer.db")
     broker = new_broker(redis_server.url)
     consumer = StreamConsumer(
         broker=broker,
@@ -90,6 +96,7 @@ async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
         consumer="c1",
         routes={"author.updated": Route(AuthorProfile, handle)},
         dead_letters=lambda: RedisDeadLetters(redis, "dlq.test"),
+        db=lambda: db,
     )
     consumer.register()
     await ensure_group(redis, STREAM, GROUP)
@@ -105,13 +112,12 @@ async def test_a_consumer_whose_stream_vanished_recreates_its_group_and_goes_on(
         await wait_for(lambda: seen == ["before", "after"])
     finally:
         await broker.stop()
+        await db.close()
 
 
 async def test_a_batched_read_commits_once_and_acks_only_what_committed(
     redis_server: Any, redis: Any, tmp_path: Any
 ) -> None:
-    from shared.infra.db import Database
-
     db = await Database.open(
         tmp_path / "c.db", schema=["CREATE TABLE IF NOT EXISTS seen (slug TEXT PRIMARY KEY)"]
     )

@@ -374,6 +374,7 @@ def test_the_consumer_handles_or_parks_every_entry_and_never_leaves_one_pending(
         consumer="fuzz",
         routes={names.ARTICLE_SUBMITTED: Route(dict, handle)},  # type: ignore[arg-type]
         dead_letters=lambda: parked,
+        db=lambda: None,  # type: ignore[arg-type,return-value]  # _handle alone: no batch
         max_entry_bytes=2 * 1024 * 1024,
         strict_json=True,
     )

@@ -53,6 +53,7 @@ async def run(store: IngestStore, clock: Clock, *entries: dict[str, str]) -> Lis
         consumer="unit",
         routes=door.routes(),
         dead_letters=lambda: dlq,
+        db=lambda: store.db,
         on_parked=door.on_parked,
     ).register()
     async with TestRedisBroker(broker) as br:
@@ -122,6 +123,10 @@ async def test_a_specversion_other_than_1_is_parked_as_unsupported(
     assert rejections == ["unsupported"] * 3
 
 
+def _no_database() -> Any:
+    raise AssertionError("not used")
+
+
 async def _handled_by(failure: Exception) -> tuple[bool, ListDeadLetters]:
     """Run one good entry through a consumer whose handler raises `failure`."""
     dlq = ListDeadLetters()
@@ -136,6 +141,7 @@ async def _handled_by(failure: Exception) -> tuple[bool, ListDeadLetters]:
         consumer="unit",
         routes={names.ARTICLE_SUBMITTED: Route(dict, handle)},  # type: ignore[arg-type]
         dead_letters=lambda: dlq,
+        db=_no_database,  # _handle alone: the batch around it is not run here
     )
     done = await consumer._handle(submission({"uri": "urn:x"}), "1-0")
     return done, dlq

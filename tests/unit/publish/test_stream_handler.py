@@ -38,7 +38,12 @@ class ParkedEntries:
 
 
 def register(
-    broker: RedisBroker, stream: str, handlers: dict[str, Any], parked: Any, **options: Any
+    broker: RedisBroker,
+    store: Store,
+    stream: str,
+    handlers: dict[str, Any],
+    parked: Any,
+    **options: Any,
 ) -> StreamConsumer:
     """Publish's consumer of `stream`, as the service builder registers it."""
     consumer = StreamConsumer(
@@ -48,6 +53,7 @@ def register(
         consumer="test",
         routes=routes_for(names.PUBLISH_GROUP, stream, handlers),
         dead_letters=lambda: parked,
+        db=lambda: store.db,
         **options,
     )
     consumer.register()
@@ -58,7 +64,7 @@ def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker
     broker = new_broker("redis://127.0.0.1:6379/0")
     changes: list[int] = []
     handle = article_handler(lambda: store, clock, lambda: changes.append(1))
-    register(broker, names.ARTICLES_ENRICHED, {names.ARTICLE_ENRICHED: handle}, parked)
+    register(broker, store, names.ARTICLES_ENRICHED, {names.ARTICLE_ENRICHED: handle}, parked)
     return broker, changes
 
 
@@ -125,6 +131,7 @@ async def test_the_same_consumer_reads_pushed_files_from_assets_stored(store: St
     broker = new_broker("redis://127.0.0.1:6379/0")
     consumer = register(
         broker,
+        store,
         names.ASSETS_STORED,
         {names.ASSET_STORED: asset_handler(lambda: assets)},
         ParkedEntries(),
