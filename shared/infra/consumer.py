@@ -239,20 +239,6 @@ PERMANENT_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
-async def tolerant_decoder(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Keep FastStream's eager JSON decoding from wedging a stream.
-
-    FastStream decodes an entry's `data` field before any handler runs; a
-    pathologically deep one raises RecursionError there, so the entry could
-    never be dead-lettered. Decode to None instead: the consumer then reads the
-    raw entry, fails to parse it with a reason, and parks it.
-    """
-    try:
-        return await original(msg)
-    except RecursionError:
-        return None
-
-
 _STUB_ENTRY = {b"__data__": b"null"}
 
 
@@ -262,13 +248,13 @@ def _native(entry: Any) -> bool:
 
 
 async def raw_entries_parser(message: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Let FastStream build its message without decoding any entry's body.
+    """FastStream's parser step: build the message without decoding any entry's body.
 
-    For a batch read FastStream decodes every entry, JSON-encodes the list and decodes
-    it again before the handler runs; galley never uses that body (the consumer reads
-    each entry's own fields from the raw message), so FastStream gets stub entries and
-    the message keeps the real ones. Entries in FastStream's own format (the in-memory
-    test broker) go through unchanged.
+    For a batch read FastStream's parser decodes every entry, JSON-encodes the list and
+    the decoder decodes it again; galley's entries are plain fields (CloudEvents
+    attributes), which `entries_decoder` hands over as they are, so FastStream parses
+    stub entries and the message keeps the real ones. Entries in FastStream's own format
+    (the in-memory test broker) go through unchanged.
     """
     data = message.get("data") if isinstance(message, Mapping) else None
     if _native(data):
@@ -282,9 +268,47 @@ async def raw_entries_parser(message: Any, original: Callable[[Any], Awaitable[A
     return parsed
 
 
+@dataclass(frozen=True)
+class StreamEntry:
+    """One entry of a read as a handler gets it: its id and its own fields, undecoded."""
+
+    id: str | None
+    fields: Mapping[Any, Any]  # bytes from Redis, str from the in-memory test broker
+
+
+async def entries_decoder(
+    msg: Any, original: Callable[[Any], Awaitable[Any]]
+) -> list[StreamEntry] | StreamEntry:
+    """FastStream's decoder step: the body of a read is its entries (a batch read's list, a
+    claimed entry alone), each with its id and undecoded fields. The consumer reads each
+    into its envelope itself, so one entry that cannot be read is parked alone. Entries in
+    FastStream's own format (the in-memory test broker) are decoded by FastStream, and
+    one too deeply nested to decode becomes its raw text (then parked, not wedged)."""
+    raw = msg.raw_message if isinstance(msg.raw_message, Mapping) else {}
+    datas = raw.get("data")
+    batch = isinstance(datas, list)
+    items: list[Any] = list(datas) if isinstance(datas, list) else [datas]
+    ids = [text(i) for i in raw.get("message_ids") or []]
+    bodies: list[Any] = [None] * len(items)
+    if not all(_native(item) for item in items):
+        try:
+            decoded = await original(msg)
+        except RecursionError:
+            decoded = None
+        if not batch:
+            bodies = [decoded]
+        elif isinstance(decoded, list) and len(decoded) == len(items):
+            bodies = decoded
+    entries = [
+        StreamEntry(ids[i] if i < len(ids) else None, _raw_entry(item, bodies[i]))
+        for i, item in enumerate(items)
+    ]
+    return entries if batch else entries[0]
+
+
 def new_broker(url: str, *, graceful_timeout: float = 15.0) -> RedisBroker:
-    """The broker every service uses (raw entries, tolerant decoding, bounded graceful stop,
-    handlers called without dependency injection)."""
+    """The broker every service uses (entries parsed and decoded as they are, a bounded
+    graceful stop, handlers called without dependency injection)."""
     # apply_types=False: no FastDepends model around the handlers (they take the body
     # only and need no casting), which saves its per-read work. log_level=DEBUG: the
     # "Received"/"Processed" lines FastStream writes for every read are debug output
@@ -292,7 +316,7 @@ def new_broker(url: str, *, graceful_timeout: float = 15.0) -> RedisBroker:
     return RedisBroker(
         url,
         parser=raw_entries_parser,
-        decoder=tolerant_decoder,
+        decoder=entries_decoder,
         graceful_timeout=graceful_timeout,
         apply_types=False,
         log_level=logging.DEBUG,
@@ -383,18 +407,6 @@ def routes_for(
 Entry = Mapping[Any, Any]  # an entry's fields as read: bytes from Redis, str in memory
 
 
-def _batch_entries(body: Any, msg: Any) -> list[tuple[Entry, str | None]]:
-    """(raw fields, entry id) of every entry of a batch read, in stream order."""
-    raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
-    datas = raw.get("data") or []
-    ids = [text(i) for i in raw.get("message_ids") or []]
-    bodies = body if isinstance(body, list) and len(body) == len(datas) else [None] * len(datas)
-    entries = []
-    for i, data in enumerate(datas):
-        entries.append((_raw_entry(data, bodies[i]), ids[i] if i < len(ids) else None))
-    return entries
-
-
 def _raw_entry(data: Any, body: Any) -> Entry:
     """The entry's own fields, undecoded (FastStream's envelope format: its body)."""
     if _native(data):
@@ -432,13 +444,6 @@ def _as_bytes(value: Any) -> bytes:
 
 def _cut(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _entry_id(msg: RedisStreamMessage) -> str | None:
-    ids = msg.raw_message.get("message_ids") if isinstance(msg.raw_message, dict) else None
-    if ids:
-        return text(ids[0])
-    return None
 
 
 class _StreamSub(StreamSub):
@@ -509,28 +514,28 @@ class StreamConsumer:
         # Handlers take only the body and read the message from the broker's context:
         # a `msg: RedisStreamMessage` parameter is a FastDepends custom field, which it
         # resolves on a worker thread, one thread hop per read.
-        async def read_new(body: Any) -> None:
-            await self.process_batch(body, self._message())
+        async def read_new(entries: list[StreamEntry]) -> None:
+            await self.process_batch(entries, self._message())
 
         # What the AsyncAPI document shows as the payload: the stream's event (an entry
         # is a CloudEvents event; galley decodes it itself, FastStream casts nothing).
-        read_new.__annotations__ = {"body": _payload_of(self.stream), "return": None}
+        read_new.__annotations__ = {"entries": _payload_of(self.stream), "return": None}
         read_new = new_sub(read_new)
 
         @claim_sub
-        async def reclaim(body: Any) -> None:
+        async def reclaim(entry: StreamEntry) -> None:
             msg: RedisStreamMessage = self._message()
             deliveries = await msg.get_delivery_count()
             if deliveries > self.max_deliveries:
-                raw = self._raw_or_empty(body, msg)
-                last = self._last_error.pop(_entry_id(msg) or "", "error not seen by this process")
-                await self._park(raw, msg, f"handler failed {deliveries - 1} times: {last}")
+                last = self._last_error.pop(entry.id or "", "error not seen by this process")
+                reason = f"handler failed {deliveries - 1} times: {last}"
+                await self._park_entry(entry.fields, entry.id, reason)
                 await msg.ack()
                 return
             # Same lock order as the reader's batch (the database's writer lock first),
             # so a handler's own locks can never deadlock against a running batch.
             async with self.db().batch():
-                ok = await self._handle(self._raw_or_empty(body, msg), _entry_id(msg))
+                ok = await self._handle(entry.fields, entry.id)
             if ok:
                 await msg.ack()
             if self.after_commit is not None:
@@ -560,14 +565,6 @@ class StreamConsumer:
             await sub.start()
         return True
 
-    @staticmethod
-    def _raw_or_empty(body: Any, msg: RedisStreamMessage) -> Entry:
-        raw = msg.raw_message if isinstance(msg.raw_message, dict) else {}
-        return _raw_entry(raw.get("data"), body)
-
-    async def _park(self, raw: Entry, msg: RedisStreamMessage, reason: str) -> None:
-        await self._park_entry(raw, _entry_id(msg), reason)
-
     async def _park_entry(self, raw: Entry, entry_id: str | None, reason: str) -> None:
         """Dead-letter an entry with its original fields; one that is not UTF-8 is kept as
         readable text and, to be restored exactly, as its bytes (`original`)."""
@@ -590,16 +587,15 @@ class StreamConsumer:
         if self.on_parked is not None:
             await self.on_parked(fields, reason, entry_id)
 
-    async def process_batch(self, body: Any, msg: Any) -> None:
+    async def process_batch(self, entries: list[StreamEntry], msg: Any) -> None:
         """A whole read in ONE transaction; XACK what was handled or parked, after COMMIT.
 
         Each handler's own `transaction()` is a savepoint of the batch, so an entry
         whose handler fails rolls back alone and stays pending for the claimer.
         """
-        entries = _batch_entries(body, msg)
         done: list[str] = []
         async with self.db().batch():
-            for raw, entry_id in entries:
+            for raw, entry_id in ((entry.fields, entry.id) for entry in entries):
                 try:
                     ok = await self._handle(raw, entry_id)
                 except Exception as exc:  # e.g. the dead-letter stream unreachable
