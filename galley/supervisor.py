@@ -109,6 +109,9 @@ class Pipeline:
                 # the ACL user of docker-compose.yml); else the pipeline's Redis
                 "REDIS_URL": os.environ.get(f"{name.upper()}_REDIS_URL") or self.redis_url,
                 "GALLEY_DATA_DIR": str(self.data_dir),
+                # the service's own variable wins over GALLEY_DATA_DIR: set it too, so
+                # `galley up --data-dir` is where every service keeps its files
+                f"{name.upper()}_DATA_DIR": str(self.data_dir),
                 f"{name.upper()}_PORT": str(port),
             }
         )

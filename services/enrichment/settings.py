@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared import names
@@ -12,4 +13,4 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ENRICHMENT_", extra="ignore")
     service = names.ENRICHMENT
 
-    port: int = 8002
+    port: int = Field(8002, ge=0, le=65535)

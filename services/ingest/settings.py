@@ -26,7 +26,7 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_")
     service = names.INGEST
 
-    port: int = 8001
+    port: int = Field(8001, ge=0, le=65535)
     api_keys: str = ""  # INGEST_API_KEYS="superdesk:KEY1,arc:KEY2"
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1)
     max_asset_bytes: int = Field(20 * 1024 * 1024, ge=1)  # one pushed media file

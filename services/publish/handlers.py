@@ -46,6 +46,11 @@ def _get(router: APIRouter, path: str, **kwargs: Any) -> Callable[..., Any]:
     return router.api_route(path, methods=["GET", "HEAD"], **kwargs)
 
 
+def _query(request: Request) -> str:
+    """The request's query string with its `?`, or nothing."""
+    return f"?{request.url.query}" if request.url.query else ""
+
+
 def problem(status: int, title: str, detail: str) -> JSONResponse:
     """A problem+json answer for the machine routes (the HTML pages render error.html)."""
     return Problem(status, title.lower().replace(" ", "-"), title, detail).response()
@@ -232,6 +237,8 @@ def site_router(
     async def subject_page(request: Request, slug: str, after: str | None = None) -> Response:
         name = await _store(request).subject_name(slug)
         if name is None:
+            if moved := await _store(request).subject_moved(slug):
+                return RedirectResponse(f"/subjects/{moved}{_query(request)}", 301)
             return not_found(request, "subject")
         try:
             page = await _store(request).feed(after=_cursor(after), limit=page_size, subject=slug)
@@ -420,6 +427,8 @@ def _feed_routes(
             async def subject_feed(request: Request, slug: str) -> Response:
                 found = await scope(request, "subject", slug, name)
                 if found is None:
+                    if moved := await _store(request).subject_moved(slug):
+                        return RedirectResponse(f"/subjects/{moved}/{fmt}", 301)
                     return problem(404, "Not found", f"no subject {slug!r}")
                 return await render(request, name, *found)
 

@@ -16,7 +16,7 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PUBLISH_")
     service = names.PUBLISH
 
-    port: int = 8003
+    port: int = Field(8003, ge=0, le=65535)
     # the site's address as readers reach it: every absolute URL (canonical links, Open
     # Graph, JSON-LD, feeds, sitemaps, robots.txt, the ninjs API) starts with it; unset,
     # it is http://<host>:<port> (loopback when the host is every interface)

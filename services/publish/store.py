@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
+from anyascii import anyascii
 
 from services.publish.domain import Cursor, Outcome, State, from_sort_key, sort_key
 from services.publish.formats import media_ids, updated_at
@@ -68,7 +70,15 @@ def _v1(conn: sqlite3.Connection) -> None:
 
 def _v2_subject_slugs(conn: sqlite3.Connection) -> None:
     """Subject slugs follow shared/slugs.py (apostrophes join their word, long ones end at a
-    word): index the live articles' subjects again under the new slugs."""
+    word): index the live articles' subjects again under the new slugs, and remember each
+    old slug that changed, so its pages and feeds answer with a permanent redirect."""
+    conn.execute(
+        "CREATE TABLE subject_moves (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWID"
+    )
+    for (name,) in conn.execute("SELECT name FROM subjects").fetchall():
+        old, new = _release_1_slug(name), slugify(name)
+        if old and new and old != new:
+            conn.execute("INSERT OR IGNORE INTO subject_moves VALUES (?, ?)", (old, new))
     conn.execute("DELETE FROM article_subjects")
     conn.execute("DELETE FROM subjects")
     for uri, live in conn.execute("SELECT uri, live FROM articles WHERE live IS NOT NULL"):
@@ -78,6 +88,11 @@ def _v2_subject_slugs(conn: sqlite3.Connection) -> None:
             "INSERT OR IGNORE INTO article_subjects VALUES (?, ?)", [(s, uri) for s, _ in found]
         )
         conn.executemany("INSERT OR IGNORE INTO subjects(slug, name) VALUES (?, ?)", found)
+
+
+def _release_1_slug(text: str) -> str:
+    """The subject slug rule before migration 2 (kept here, where it is history)."""
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")[:120]
 
 
 # schema versions of publish.db, in order (PRAGMA user_version: how many are applied);
@@ -288,6 +303,11 @@ class Store:
     async def subject_name(self, slug: str) -> str | None:
         row = await self.db.fetchone("SELECT name FROM subjects WHERE slug = ?", (slug,))
         return str(row["name"]) if row else None
+
+    async def subject_moved(self, slug: str) -> str | None:
+        """The slug a subject has now, when `slug` is what an older release called it."""
+        row = await self.db.fetchone("SELECT new FROM subject_moves WHERE old = ?", (slug,))
+        return str(row["new"]) if row else None
 
     async def live_slugs(self, slugs: list[str]) -> set[str]:
         """Which of these slugs name a live article right now."""

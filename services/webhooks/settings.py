@@ -29,7 +29,7 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WEBHOOKS_")
     service = names.WEBHOOKS
 
-    port: int = 8004
+    port: int = Field(8004, ge=0, le=65535)
     # The subscriptions API (register, list, delete, redeliver) wants
     # `Authorization: Bearer <admin_key>`; with no key set, loopback clients only.
     admin_key: str = ""

@@ -628,6 +628,9 @@ class StreamConsumer:
         JSON galley reads, no type), `unsupported` (a CloudEvents specversion other than
         1.0), `unknown-type`, `schema` or `unprocessable` (the handler found it so). Only a
         handler failure that may pass later is left pending for the claimer to retry."""
+        if not self.routes:  # no handlers yet (the service has not started): not now
+            log.warning("entry %s of %s left pending: no handlers yet", entry_id, self.stream)
+            return False
         if self.max_entry_bytes is not None and (why := too_large(raw, self.max_entry_bytes)):
             await self._park_entry(raw, entry_id, f"too-large: {why}")
             return True

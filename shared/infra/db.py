@@ -95,7 +95,17 @@ async def _open(path: str) -> aiosqlite.Connection:
     conn.row_factory = aiosqlite.Row
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if path != ":memory:":
-        await conn.execute("PRAGMA journal_mode=WAL")
+        # replicas opening a new file at once: the switch to WAL needs the file alone for
+        # a moment, and SQLite may answer BUSY at once instead of waiting
+        for attempt in range(50):
+            try:
+                await conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or attempt == 49:
+                    await conn.close()
+                    raise
+                await asyncio.sleep(0.1)
         await conn.execute("PRAGMA synchronous=FULL")
     await conn.execute("PRAGMA foreign_keys=ON")
     return conn
@@ -292,7 +302,7 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], where: st
     transaction with its `PRAGMA user_version`; returns the version found at first."""
     target, found = len(migrations), None
     while True:
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_waiting(conn)
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             found = version if found is None else found
@@ -317,18 +327,69 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], where: st
             raise
 
 
+MIGRATION_WAITS = 6  # busy timeouts a replica waits for another one's migration step
+
+
+def _begin_waiting(conn: sqlite3.Connection) -> None:
+    """`BEGIN IMMEDIATE`, waiting out another process's long migration step (each try
+    waits the busy timeout) rather than failing the start."""
+    for attempt in range(MIGRATION_WAITS):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or attempt == MIGRATION_WAITS - 1:
+                raise
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Each statement of a SQL script, inside the caller's transaction (sqlite3's
     `executescript` would COMMIT first)."""
-    statement = ""
-    for piece in script.split(";"):
-        statement += piece + ";"
-        if sqlite3.complete_statement(statement):
-            if statement.strip(" \n\t;"):
-                conn.execute(statement)
-            statement = ""
-    if statement.strip(" \n\t;"):
-        raise ValueError(f"an incomplete statement at the end of a script: {statement[:80]!r}")
+    for statement in sql_statements(script):
+        conn.execute(statement)
+
+
+_CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]"}
+
+
+def sql_statements(script: str) -> list[str]:
+    """The statements of a SQL script: split at each `;` outside quotes, comments and
+    trigger bodies; `--` and `/* */` comments left out. Raises ValueError when the
+    script ends inside a statement."""
+    found: list[str] = []
+    text: list[str] = []
+    i, n, closing = 0, len(script), ""
+    while i < n:
+        c = script[i]
+        if closing:
+            text.append(c)
+            if c == closing:
+                closing = ""
+        elif c in _CLOSING:
+            closing = _CLOSING[c]
+            text.append(c)
+        elif script.startswith("--", i):
+            end = script.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif script.startswith("/*", i):
+            end = script.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        elif c == ";":
+            text.append(c)
+            statement = "".join(text)
+            if sqlite3.complete_statement(statement):  # a trigger body's `;` does not end it
+                if statement.strip(" \n\t\r;"):
+                    found.append(statement.strip())
+                text = []
+        else:
+            text.append(c)
+        i += 1
+    rest = "".join(text).strip(" \n\t\r;")
+    if rest:
+        raise ValueError(f"an incomplete statement at the end of a script: {rest[:80]!r}")
+    return found
 
 
 def ensure_columns(

@@ -13,13 +13,16 @@ def ops_router(
     broker_ready: Callable[[], Any],
     registry: CollectorRegistry | None = None,
     probes: Sequence[Callable[[], Awaitable[None]]] = (),
+    alive: Callable[[], bool] = lambda: True,
 ) -> APIRouter:
-    """Health, readiness and /metrics; `probes` refresh gauges just before a scrape."""
+    """Health, readiness and /metrics; `probes` refresh gauges just before a scrape.
+    `/health/live` answers 503 once `alive()` is false (a service whose parts are closed
+    while its HTTP server still runs: restart it)."""
     router = APIRouter(tags=["ops"])
 
     @router.get("/health/live", status_code=204)
     async def live() -> Response:
-        return Response(status_code=204)
+        return Response(status_code=204 if alive() else 503)
 
     @router.get("/health/ready")
     async def ready() -> Response:

@@ -111,6 +111,7 @@ class Runtime:
         self.redis: aioredis.Redis | None = None
         self.relay: OutboxRelay | None = None
         self.running: Running | None = None
+        self.closed = False  # its parts are closed (stopped, or its start failed)
 
     def notify(self) -> None:
         """New outbox rows were committed: wake the relay."""
@@ -164,10 +165,14 @@ class ServiceApp(AsgiFastStream):
         title: str,
         host: str,
         port: int,
+        after_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+        on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         super().__init__(
             broker,
             lifespan=lifespan,
+            after_startup=after_startup,
+            on_shutdown=on_shutdown,
             specification=AsyncAPI(
                 title=title,
                 version=package_version(),
@@ -265,26 +270,37 @@ def build(service: Service) -> ServiceApp:
             if runtime.relay is not None:
                 loops.append(("outbox-relay", runtime.relay.run()))
             loops += [(label, loop()) for label, loop in running.loops]
-            loops.append(
-                (
-                    "heal",
-                    keep_consuming(
-                        consumers,
-                        redis,
-                        # a stream clients outside galley read is trimmed by age only
-                        trim=tuple(c.stream for c in consumers if c.stream not in PUBLIC),
-                    ),
-                )
-            )
             loops.append(("retention", keep_tidy(name, running.db, redis, settings.retention)))
             tasks = [asyncio.create_task(c, name=f"{name}-{label}") for label, c in loops]
             yield  # FastStream starts the broker now, and stops it before we go on
         finally:
+            runtime.closed = True
+            await cancel_and_wait(healing.pop("task", None))
             await cancel_and_wait(*reversed(tasks))
             for close in running.close:
                 await close()
             await redis.aclose()
             await running.db.close()
+
+    # The heal loop restarts readers whose group vanished: it runs only while the broker
+    # does (from after its start to before its stop), or it would start readers twice or
+    # bring them back while FastStream stops them.
+    healing: dict[str, asyncio.Task[None]] = {}
+
+    async def start_healing() -> None:
+        assert runtime.redis is not None
+        healing["task"] = asyncio.create_task(
+            keep_consuming(
+                consumers,
+                runtime.redis,
+                # a stream clients outside galley read is trimmed by age only
+                trim=tuple(c.stream for c in consumers if c.stream not in PUBLIC),
+            ),
+            name=f"{name}-heal",
+        )
+
+    async def stop_healing() -> None:
+        await cancel_and_wait(healing.pop("task", None))
 
     http = service.http(runtime)
     http.state.runtime = runtime
@@ -292,11 +308,15 @@ def build(service: Service) -> ServiceApp:
     http.state.relay = None
     http.middleware("http")(obs.http_trace_middleware())
     dlq = obs.dead_letter_probe(lambda: runtime.redis, names.dead_letter_stream(name))
-    http.include_router(ops_router(lambda: broker_is_ready(broker), probes=[dlq]))
+    http.include_router(
+        ops_router(lambda: broker_is_ready(broker), probes=[dlq], alive=lambda: not runtime.closed)
+    )
     return ServiceApp(
         broker,
         http,
         lifespan,
+        after_startup=[start_healing],
+        on_shutdown=[stop_healing],
         title=f"galley {name}",
         host=settings.host,
         port=settings.port,

@@ -3,7 +3,7 @@
 Each service's settings class derives from `ServiceSettings` and sets its own env prefix
 (`INGEST_`, `ENRICHMENT_`, `PUBLISH_`, `WEBHOOKS_`). A value is taken from, first found:
 
-1. the keyword argument given to the settings class (tests, `galley up`);
+1. the keyword argument given to the settings class (tests);
 2. the service's own variable: `<PREFIX><NAME>`, e.g. `ENRICHMENT_REDIS_URL`;
 3. the variable every service reads: `REDIS_URL`, `GALLEY_DATA_DIR`,
    `GALLEY_CLAIM_IDLE_MS`, `GALLEY_MAX_DELIVERIES` (`SHARED_ENV`);
@@ -39,12 +39,20 @@ SHARED_ENV: dict[str, str] = {
 }
 
 
+def _environ(name: str) -> str | None:
+    """An environment variable, its name in any case (as pydantic-settings reads them)."""
+    if name in os.environ:
+        return os.environ[name]
+    wanted = name.lower()
+    return next((v for k, v in os.environ.items() if k.lower() == wanted), None)
+
+
 class _SharedEnv(PydanticBaseSettingsSource):
     """The variables of SHARED_ENV, for the fields a settings class has."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         env = SHARED_ENV.get(field_name)
-        return (os.environ.get(env) if env else None), field_name, False
+        return (_environ(env) if env else None), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         found: dict[str, Any] = {}

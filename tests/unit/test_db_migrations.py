@@ -13,7 +13,7 @@ from services.enrichment.store import MIGRATIONS as ENRICHMENT
 from services.ingest.store import MIGRATIONS as INGEST
 from services.publish.store import MIGRATIONS as PUBLISH
 from services.webhooks.store import MIGRATIONS as WEBHOOKS
-from shared.infra.db import Database, Migration, SchemaTooNew
+from shared.infra.db import Database, Migration, SchemaTooNew, run_script
 
 STEPS: tuple[Migration, ...] = (
     "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
@@ -118,6 +118,7 @@ async def test_publish_migration_2_indexes_subjects_under_the_shared_slug_rule(
     async with store.db.transaction() as conn:  # as release 1 indexed it
         await conn.execute("UPDATE article_subjects SET subject_slug = 'cote-d-ivoire'")
         await conn.execute("UPDATE subjects SET slug = 'cote-d-ivoire'")
+        await conn.execute("DROP TABLE subject_moves")
         await conn.execute("PRAGMA user_version = 1")
     await store.close()
 
@@ -125,6 +126,25 @@ async def test_publish_migration_2_indexes_subjects_under_the_shared_slug_rule(
     try:
         rows = await store.db.fetchall("SELECT subject_slug FROM article_subjects")
         assert [r[0] for r in rows] == ["cote-divoire"]
+        # the old address of the subject's page and feeds is remembered, for a redirect
+        assert await store.subject_moved("cote-d-ivoire") == "cote-divoire"
+        assert await store.subject_moved("cote-divoire") is None
     finally:
         await store.close()
     assert version(path) == 2
+
+
+def test_a_script_may_end_with_a_comment_but_not_with_half_a_statement() -> None:
+    conn = sqlite3.connect(":memory:")
+    run_script(conn, "CREATE TABLE a (x); -- the table; of things\n  -- done\n")
+    assert conn.execute("SELECT count(*) FROM a").fetchone() == (0,)
+    with pytest.raises(ValueError, match="incomplete statement"):
+        run_script(conn, "CREATE TABLE b (x); CREATE TABLE c (")
+    run_script(
+        conn,
+        "CREATE TABLE d (t TEXT DEFAULT 'a;b'); /* a; b */"
+        " CREATE TRIGGER e AFTER INSERT ON d BEGIN UPDATE d SET t = 'x;y'; END;",
+    )
+    conn.execute("INSERT INTO d DEFAULT VALUES")
+    assert conn.execute("SELECT t FROM d").fetchall() == [("x;y",)]
+    conn.close()

@@ -67,3 +67,14 @@ def test_a_bad_shared_value_is_refused_with_its_name(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("GALLEY_MAX_DELIVERIES", "0")
     with pytest.raises(ValueError, match="max_deliveries"):
         WebhooksSettings()
+
+
+def test_shared_variables_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("redis_url", "redis://lower:6379/0")
+    assert IngestSettings().redis_url == "redis://lower:6379/0"
+
+
+def test_a_port_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INGEST_PORT", "70000")
+    with pytest.raises(ValueError, match="port"):
+        IngestSettings()
