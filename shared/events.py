@@ -9,6 +9,7 @@ JSON Schemas and the AsyncAPI document are written from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -155,6 +156,25 @@ def read_by(group: str) -> dict[str, list[EventType]]:
         if group in event.groups:
             found.setdefault(event.stream, []).append(event)
     return found
+
+
+def new_event(
+    name: str, data: BaseModel, *, subject: str | None, time: datetime | None = None
+) -> Envelope[Any]:
+    """An event of a catalogued type as its producer emits it: the envelope's payload model
+    and the CloudEvents `source` come from the catalogue (`time` defaults to now)."""
+    event = event_type(name)
+    if event.producer == NEWSROOM:
+        raise ValueError(f"{name} is written by newsroom systems, not by galley")
+    fields: dict[str, Any] = {
+        "source": names.source_of(event.producer),
+        "type": name,
+        "subject": subject,
+        "data": data,
+    }
+    if time is not None:
+        fields["time"] = time
+    return envelope_model(name)(**fields)
 
 
 def envelope_model(name: str) -> type[Envelope[Any]]:

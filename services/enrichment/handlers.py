@@ -18,6 +18,7 @@ from services.enrichment.related import RelatedIndex
 from services.enrichment.store import Store, Tx
 from shared import names
 from shared.envelope import Envelope
+from shared.events import new_event
 from shared.models import Article, AuthorProfile, EnrichedArticle
 
 log = logging.getLogger("galley.enrichment")
@@ -137,12 +138,8 @@ class Enrichment:
             enriched,
             killed=domain.is_killed(enriched),
             names_rows=domain.name_rows(enriched),
-            event=Envelope[EnrichedArticle](
-                source=names.source_of(names.ENRICHMENT),
-                type=names.ARTICLE_ENRICHED,
-                subject=enriched.uri,
-                time=self.now(),
-                data=enriched,
+            event=new_event(
+                names.ARTICLE_ENRICHED, enriched, subject=enriched.uri, time=self.now()
             ),
         )
 

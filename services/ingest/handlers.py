@@ -36,10 +36,8 @@ from shared import names
 from shared.envelope import Envelope, JsonRefused, read_json
 from shared.infra.consumer import (
     DeadLetters,
-    Route,
     current_entry_bytes,
     current_entry_id,
-    routes_for,
 )
 from shared.models import Rejection, Submission
 
@@ -475,14 +473,6 @@ class StreamDoor:
     dead_letters: Callable[[], DeadLetters]
     now: Clock
     max_body_bytes: int = 2 * 1024 * 1024  # INGEST_MAX_BODY_BYTES: the same as HTTP's
-
-    def routes(self) -> dict[str, Route]:
-        """Each type of the input stream (and its alias) to its handler (shared/events.py)."""
-        return routes_for(
-            names.INGEST_GROUP,
-            names.NEWSROOM_SUBMISSIONS,
-            {names.ARTICLE_SUBMITTED: self.on_article, names.AUTHOR_SUBMITTED: self.on_author},
-        )
 
     async def on_article(self, event: Envelope[Submission]) -> None:
         try:

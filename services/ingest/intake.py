@@ -21,7 +21,7 @@ from services.ingest.domain import Decision
 from services.ingest.ninjs import Item
 from services.ingest.store import IngestStore
 from shared import names
-from shared.envelope import Envelope
+from shared.events import new_event
 from shared.infra.db import run_sync
 from shared.infra.outbox import enqueue, enqueue_sync
 from shared.models import Article, Asset, AuthorProfile, Rejection
@@ -29,7 +29,6 @@ from shared.models import Article, Asset, AuthorProfile, Rejection
 log = logging.getLogger("galley.ingest")
 
 Clock = Callable[[], datetime]
-SOURCE = names.source_of(names.INGEST)
 
 
 @dataclass(frozen=True)
@@ -131,9 +130,7 @@ def _accept_article(
     IngestStore.save_version(conn, article, incoming.content_hash, at)
     enqueue_sync(
         conn,
-        Envelope[Article](
-            source=SOURCE, type=names.ARTICLE_INGESTED, subject=article.uri, time=at, data=article
-        ),
+        new_event(names.ARTICLE_INGESTED, article, subject=article.uri, time=at),
     )
     return Outcome(decision, uri, version, version, article, incoming.version, parsed.dialect, slug)
 
@@ -159,9 +156,7 @@ def _keep_asset(conn: sqlite3.Connection, asset: Asset, content: bytes, at: date
         IngestStore.save_asset(conn, asset, content, at)
     enqueue_sync(
         conn,
-        Envelope[Asset](
-            source=SOURCE, type=names.ASSET_STORED, subject=asset.media_id, time=at, data=asset
-        ),
+        new_event(names.ASSET_STORED, asset, subject=asset.media_id, time=at),
     )
     return changed
 
@@ -179,13 +174,7 @@ async def submit_author(
         await store.save_author(conn, profile, digest, source, at)
         await enqueue(
             conn,
-            Envelope[AuthorProfile](
-                source=SOURCE,
-                type=names.AUTHOR_UPDATED,
-                subject=profile.slug,
-                time=at,
-                data=profile,
-            ),
+            new_event(names.AUTHOR_UPDATED, profile, subject=profile.slug, time=at),
         )
     store.on_enqueued()
     return profile, True
@@ -196,12 +185,6 @@ async def reject(store: IngestStore, rejection: Rejection, *, now: Clock) -> Non
     async with store.db.transaction() as conn:
         await enqueue(
             conn,
-            Envelope[Rejection](
-                source=SOURCE,
-                type=names.ARTICLE_REJECTED,
-                subject=rejection.uri,
-                time=now(),
-                data=rejection,
-            ),
+            new_event(names.ARTICLE_REJECTED, rejection, subject=rejection.uri, time=now()),
         )
     store.on_enqueued()

@@ -15,8 +15,8 @@ from anyascii import anyascii
 
 from services.publish.domain import Cursor, Outcome, State, from_sort_key, sort_key
 from services.publish.formats import media_ids, updated_at
-from shared import names
 from shared.envelope import Envelope
+from shared.events import new_event
 from shared.infra.consumer import PROCESSED_SCHEMA, first_time_sync
 from shared.infra.db import Database, Migration, ensure_columns, run_script, run_sync
 from shared.infra.outbox import OUTBOX_SCHEMA, enqueue_sync
@@ -169,13 +169,7 @@ def _state(row: aiosqlite.Row) -> State:
 
 
 def _event(event_type: str, payload: PublishedArticle, now: datetime) -> Envelope[Any]:
-    return Envelope[PublishedArticle](
-        source=names.source_of(names.PUBLISH),
-        type=event_type,
-        subject=payload.uri,
-        time=now,
-        data=payload,
-    )
+    return new_event(event_type, payload, subject=payload.uri, time=now)
 
 
 class Store:

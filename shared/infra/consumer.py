@@ -472,7 +472,6 @@ class StreamConsumer:
     max_records: int = 100
     claim_idle_ms: int = 60_000  # the service's settings give it (GALLEY_CLAIM_IDLE_MS)
     max_deliveries: int = 5  # likewise (GALLEY_MAX_DELIVERIES)
-    on_unknown: Callable[[Envelope[Any]], Awaitable[None]] | None = None
     # Called after an entry is dead-lettered (fields, reason, entry id), e.g. to emit a rejection.
     on_parked: Callable[[Mapping[str, str], str, str | None], Awaitable[None]] | None = None
     # Called after a batch committed (e.g. wake the outbox relay).
@@ -638,9 +637,6 @@ class StreamConsumer:
             env = from_fields(raw, unique_keys=self.strict_json)
             route = self.routes.get(env.type)
             if route is None:
-                if self.on_unknown is not None:
-                    await self.on_unknown(env)
-                    return True
                 known = ", ".join(sorted(self.routes)) or "nothing"
                 await self._park_entry(
                     raw,

@@ -158,14 +158,6 @@ class Database:
             return cls(writer, writer)
         return cls(writer, await _open(path), _open_peeker(path))
 
-    async def add_columns(
-        self, table: str, columns: dict[str, str], backfill: Iterable[str] = ()
-    ) -> None:
-        """Add the columns a table made by an older release lacks, then run `backfill`
-        statements once, in the same transaction (a database older than the columns)."""
-        async with self.transaction() as conn:
-            await run_sync(conn, _add_columns, table, columns, tuple(backfill))
-
     async def close(self) -> None:
         if self._peeker is not None:
             self._peeker.close()
@@ -396,7 +388,13 @@ def ensure_columns(
     conn: sqlite3.Connection, table: str, columns: dict[str, str], backfill: Iterable[str] = ()
 ) -> None:
     """Add the columns a table made by an older release lacks, then run `backfill` once."""
-    _add_columns(conn, table, columns, tuple(backfill))
+    have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    missing = {name: decl for name, decl in columns.items() if name not in have}
+    for name, decl in missing.items():
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+    if missing:
+        for sql in backfill:
+            conn.execute(sql)
 
 
 def _private_file(path: Path) -> None:
@@ -439,18 +437,6 @@ def _begin_now(conn: sqlite3.Connection) -> bool:
 
 def _statement(conn: sqlite3.Connection, sql: str) -> None:
     conn.execute(sql)
-
-
-def _add_columns(
-    conn: sqlite3.Connection, table: str, columns: dict[str, str], backfill: tuple[str, ...]
-) -> None:
-    have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-    missing = {name: decl for name, decl in columns.items() if name not in have}
-    for name, decl in missing.items():
-        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
-    if missing:
-        for sql in backfill:
-            conn.execute(sql)
 
 
 def fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:

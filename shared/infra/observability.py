@@ -159,24 +159,6 @@ def dead_letter_probe(redis: Callable[[], Any], stream: str) -> Callable[[], Awa
     return probe
 
 
-class LatencyWriter:
-    """A StreamWriter for the outbox relay that observes end-to-end latency of every
-    entry it appends to `stream` (the article's `accepted_at` to now)."""
-
-    def __init__(
-        self, inner: Any, stream: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    ) -> None:
-        self.inner, self.stream, self.now = inner, stream, now
-
-    async def append_many(self, entries: list[tuple[str, dict[str, str]]]) -> list[str]:
-        ids: list[str] = await self.inner.append_many(entries)
-        moment = self.now()
-        for stream, fields in entries:
-            if stream == self.stream:
-                observe_latency(fields, moment)
-        return ids
-
-
 def observe_latency(fields: dict[str, str], moment: datetime) -> float | None:
     try:
         data = json.loads(fields.get("data", "{}"))

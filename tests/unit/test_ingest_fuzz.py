@@ -35,6 +35,7 @@ from services.ingest.store import IngestStore
 from shared import names
 from shared.envelope import Envelope, EnvelopeError, from_fields
 from shared.infra.consumer import Route, StreamConsumer
+from tests.deadletters import RecordedDeadLetters
 
 EXAMPLES = int(os.environ.get("GALLEY_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(
@@ -348,21 +349,13 @@ def test_from_fields_raises_nothing_but_envelope_error(entry: dict[Any, Any]) ->
     envelope.model_dump_json()  # what a consumer reads can be written out again
 
 
-class Parked:
-    def __init__(self) -> None:
-        self.letters: list[tuple[dict[str, str], str, Any]] = []
-
-    async def park(self, fields: Mapping[str, str], **kwargs: Any) -> None:
-        self.letters.append((dict(fields), kwargs["reason"], kwargs.get("original")))
-
-
 @FUZZ
 @given(redis_entries)
 def test_the_consumer_handles_or_parks_every_entry_and_never_leaves_one_pending(
     entry: dict[Any, Any],
 ) -> None:
     handled: list[Envelope[Any]] = []
-    parked = Parked()
+    parked = RecordedDeadLetters()
 
     async def handle(event: Envelope[Any]) -> None:
         handled.append(event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
 from faststream.redis import TestRedisBroker
@@ -12,26 +11,9 @@ from faststream.redis import TestRedisBroker
 from services.ingest.handlers import StreamDoor
 from services.ingest.store import IngestStore
 from shared import names
-from shared.infra.consumer import Route, StreamConsumer, Unprocessable, new_broker
+from shared.infra.consumer import Route, StreamConsumer, Unprocessable, new_broker, routes_for
+from tests.deadletters import RecordedDeadLetters
 from tests.unit.ingest.conftest import Clock, queued
-
-
-class ListDeadLetters:
-    """A fake dead-letter port: remembers what was parked."""
-
-    def __init__(self) -> None:
-        self.parked: list[tuple[dict[str, str], str]] = []
-
-    async def park(
-        self,
-        fields: Mapping[str, str],
-        *,
-        reason: str,
-        entry_id: str | None,
-        stream: str,
-        group: str,
-    ) -> None:
-        self.parked.append((dict(fields), reason))
 
 
 def submission(data: Any, kind: str = names.ARTICLE_SUBMITTED) -> dict[str, str]:
@@ -42,16 +24,20 @@ def submission(data: Any, kind: str = names.ARTICLE_SUBMITTED) -> dict[str, str]
     }
 
 
-async def run(store: IngestStore, clock: Clock, *entries: dict[str, str]) -> ListDeadLetters:
+async def run(store: IngestStore, clock: Clock, *entries: dict[str, str]) -> RecordedDeadLetters:
     broker = new_broker("redis://127.0.0.1:6379/0")
-    dlq = ListDeadLetters()
+    dlq = RecordedDeadLetters()
     door = StreamDoor(lambda: store, lambda: dlq, clock)
     StreamConsumer(
         broker=broker,
         stream=names.NEWSROOM_SUBMISSIONS,
         group=names.INGEST_GROUP,
         consumer="unit",
-        routes=door.routes(),
+        routes=routes_for(
+            names.INGEST_GROUP,
+            names.NEWSROOM_SUBMISSIONS,
+            {names.ARTICLE_SUBMITTED: door.on_article, names.AUTHOR_SUBMITTED: door.on_author},
+        ),
         dead_letters=lambda: dlq,
         db=lambda: store.db,
         on_parked=door.on_parked,
@@ -127,9 +113,9 @@ def _no_database() -> Any:
     raise AssertionError("not used")
 
 
-async def _handled_by(failure: Exception) -> tuple[bool, ListDeadLetters]:
+async def _handled_by(failure: Exception) -> tuple[bool, RecordedDeadLetters]:
     """Run one good entry through a consumer whose handler raises `failure`."""
-    dlq = ListDeadLetters()
+    dlq = RecordedDeadLetters()
 
     async def handle(event: Any) -> None:
         raise failure

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
 from typing import Any
 
 from faststream.redis import RedisBroker, TestRedisBroker
@@ -16,25 +15,8 @@ from shared import names
 from shared.envelope import Envelope, from_fields
 from shared.infra.consumer import StreamConsumer, new_broker, routes_for
 from shared.models import Asset
+from tests.deadletters import RecordedDeadLetters
 from tests.unit.publish.factories import Clock, enriched_event, simple_story
-
-
-class ParkedEntries:
-    """A dead-letter port that remembers what was parked."""
-
-    def __init__(self) -> None:
-        self.reasons: list[str] = []
-
-    async def park(
-        self,
-        fields: Mapping[str, str],
-        *,
-        reason: str,
-        entry_id: str | None,
-        stream: str,
-        group: str,
-    ) -> None:
-        self.reasons.append(reason)
 
 
 def register(
@@ -60,7 +42,7 @@ def register(
     return consumer
 
 
-def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker, list[int]]:
+def wire(store: Store, clock: Clock, parked: RecordedDeadLetters) -> tuple[RedisBroker, list[int]]:
     broker = new_broker("redis://127.0.0.1:6379/0")
     changes: list[int] = []
     handle = article_handler(lambda: store, clock, lambda: changes.append(1))
@@ -71,7 +53,7 @@ def wire(store: Store, clock: Clock, parked: ParkedEntries) -> tuple[RedisBroker
 async def test_an_enriched_event_is_stored_and_queues_article_published(
     store: Store, clock: Clock
 ) -> None:
-    parked = ParkedEntries()
+    parked = RecordedDeadLetters()
     broker, changes = wire(store, clock, parked)
     event = enriched_event(simple_story(1))
     async with TestRedisBroker(broker) as br:
@@ -87,7 +69,7 @@ async def test_an_enriched_event_is_stored_and_queues_article_published(
 
 
 async def test_the_same_event_delivered_twice_is_applied_once(store: Store, clock: Clock) -> None:
-    broker, _ = wire(store, clock, ParkedEntries())
+    broker, _ = wire(store, clock, RecordedDeadLetters())
     first = enriched_event(simple_story(1))
     update = enriched_event(simple_story(1, version=2))
     async with TestRedisBroker(broker) as br:
@@ -101,7 +83,7 @@ async def test_the_same_event_delivered_twice_is_applied_once(store: Store, cloc
 async def test_an_older_version_arriving_late_does_not_overwrite_the_newer_one(
     store: Store, clock: Clock
 ) -> None:
-    broker, _ = wire(store, clock, ParkedEntries())
+    broker, _ = wire(store, clock, RecordedDeadLetters())
     async with TestRedisBroker(broker) as br:
         for version in (3, 2):
             article = simple_story(1, version=version, headline=f"Version {version}")
@@ -116,7 +98,7 @@ async def test_an_older_version_arriving_late_does_not_overwrite_the_newer_one(
 async def test_an_entry_that_is_not_an_enriched_article_is_dead_lettered(
     store: Store, clock: Clock
 ) -> None:
-    parked = ParkedEntries()
+    parked = RecordedDeadLetters()
     broker, _ = wire(store, clock, parked)
     fields: dict[str, Any] = {**enriched_event(simple_story(1)).to_fields(), "data": '{"uri": "x"}'}
     async with TestRedisBroker(broker) as br:
@@ -134,7 +116,7 @@ async def test_the_same_consumer_reads_pushed_files_from_assets_stored(store: St
         store,
         names.ASSETS_STORED,
         {names.ASSET_STORED: asset_handler(lambda: assets)},
-        ParkedEntries(),
+        RecordedDeadLetters(),
         max_records=MAX_RECORDS,
     )
     assert (consumer.stream, consumer.max_records) == (names.ASSETS_STORED, MAX_RECORDS)
